@@ -1,0 +1,1 @@
+"""Style features, bias statistics, analysis runs and their Celery jobs."""

@@ -1,0 +1,3 @@
+"""API routes for analysis (feature progress, analysis runs)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web routes for analysis pages."""
+
+urlpatterns: list = []

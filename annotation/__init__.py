@@ -1,0 +1,1 @@
+"""Projects, rubrics, comparisons, assignment, judgments, import and the annotation API/UI."""

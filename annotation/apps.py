@@ -1,0 +1,8 @@
+"""App configuration for annotation."""
+
+from django.apps import AppConfig
+
+
+class AnnotationConfig(AppConfig):
+    name = "annotation"
+    verbose_name = "Annotation"

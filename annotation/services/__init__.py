@@ -1,0 +1,1 @@
+"""Services: the business logic behind views, API endpoints, commands and tasks."""

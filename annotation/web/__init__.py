@@ -1,0 +1,1 @@
+"""The annotator and researcher web UI."""

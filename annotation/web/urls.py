@@ -1,0 +1,3 @@
+"""Web routes for annotators and researchers."""
+
+urlpatterns: list = []

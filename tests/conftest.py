@@ -1,0 +1,1 @@
+"""Shared fixtures: users, projects and API clients."""
