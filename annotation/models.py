@@ -240,9 +240,7 @@ class AssignmentStatus(models.TextChoices):
 class Assignment(TimeStamped):
     """One annotator's reservation of one comparison, with the randomised display order."""
 
-    comparison = models.ForeignKey(
-        Comparison, on_delete=models.CASCADE, related_name="assignments"
-    )
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="assignments")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
     )
