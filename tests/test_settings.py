@@ -6,6 +6,10 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SETUP = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.{module}'; "
+    "django.setup()"
+)
 
 
 def _run(code: str, **env) -> subprocess.CompletedProcess:
@@ -26,7 +30,7 @@ def _run(code: str, **env) -> subprocess.CompletedProcess:
 
 def test_embedded_default_is_sqlite_and_eager():
     out = _run(
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.base'; django.setup();"
+        SETUP.format(module="base") + ";"
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
     )
@@ -36,7 +40,7 @@ def test_embedded_default_is_sqlite_and_eager():
 
 def test_environment_selects_postgresql_and_redis():
     out = _run(
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.base'; django.setup();"
+        SETUP.format(module="base") + ";"
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/tiebreak",
@@ -52,7 +56,7 @@ def test_environment_selects_postgresql_and_redis():
 
 
 def test_production_refuses_to_start_without_a_real_secret_key():
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.production'; django.setup()"
+    code = SETUP.format(module="production")
     for secret in ({}, {"SECRET_KEY": "short"}, {"SECRET_KEY": "insecure-" + "x" * 60}):
         out = _run(code, **secret)
         assert out.returncode != 0

@@ -46,7 +46,9 @@ def test_many_threads_requesting_and_submitting_respect_overlap():
                     break
                 # Two threads of one annotator may hold the same reservation: both submit,
                 # exactly one creates the judgment and the other gets it back.
-                judgment, created = judgment_submit(assignment=assignment, annotator=user, **ANSWER)
+                _judgment, created = judgment_submit(
+                    assignment=assignment, annotator=user, **ANSWER
+                )
                 if created:
                     with lock:
                         accepted.append((assignment.comparison_id, user.pk))

@@ -37,7 +37,8 @@ def test_rubric_file_round_trip(tmp_path, suffix):
     else:
         path.write_text(
             "name: helpfulness-v1\ncriteria:\n"
-            "  - {key: correctness, label: Correctness, description: 'Is it right?', kind: compare}\n"
+            "  - {key: correctness, label: Correctness, description: 'Is it right?',\n"
+            "     kind: compare}\n"
             "  - {key: clarity, label: Clarity, kind: rating, scale: [1, 5]}\n"
         )
     rubric = rubric_create(spec=rubric_spec_load(path))
