@@ -16,6 +16,8 @@ from analysis.stats.frame import (
     rubric_columns,
 )
 
+__all__ = ["agreement_summary", "krippendorff_alpha_nominal"]
+
 # Category codes for a criterion answer: the sign of rubric.<key> (-1, 0, +1) shifted to 0..2.
 _N_SIGN_CATEGORIES = 3
 
@@ -62,6 +64,14 @@ def agreement_summary(frame: pd.DataFrame) -> dict[str, Any]:
     1 or 0, a two-way tie for the mode scores 1/2 when the judgment sides with either modal
     choice (the expected agreement under a random tie-break). ``n`` is the number of scored
     judgments; an annotator with none gets ``None``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"comparison": ["c1", "c1", "c2", "c2"], "annotator": list("xyxy"),
+    ...                   "outcome": ["a", "a", "b", "tie"]})
+    >>> agreement_summary(f)["percent_agreement"]
+    0.5
     """
     units, _ = pd.factorize(frame[COMPARISON], sort=False)
     n_units_total = int(units.max()) + 1 if len(units) else 0

@@ -29,14 +29,17 @@ keeps the row in the model instead of discarding the judgment.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis.stats.frame import (
     A_PREFIX,
+    ANNOTATOR,
     B_PREFIX,
     LEFT,
     OUTCOME,
@@ -46,9 +49,17 @@ from analysis.stats.frame import (
 )
 
 __all__ = [
+    "INTERCEPT",
+    "POSITION",
+    "RUBRIC_TERM",
+    "STYLE_TERM",
+    "ModelMatrix",
     "StyleDesign",
     "a_wins",
+    "blas_guard",
+    "extend_matrix",
     "has_rubric",
+    "model_matrix",
     "non_tie_mask",
     "position_term",
     "rubric_differences",
@@ -56,6 +67,28 @@ __all__ = [
     "style_differences",
     "style_scales",
 ]
+
+# From this many rows on, products with the design run with single-threaded BLAS.
+LARGE_DESIGN = 50_000
+
+# Column names in a model matrix; the prefixes keep a rubric key and a style feature
+# with the same name apart.
+INTERCEPT = "intercept"
+POSITION = "position"
+RUBRIC_TERM = "rubric:"
+STYLE_TERM = "style:"
+
+
+def blas_guard(n_rows: int) -> contextlib.AbstractContextManager:
+    """Return a context that makes BLAS single-threaded for designs of ``n_rows`` or more.
+
+    The products here are n x k by k x k with k ~ 30: threads gain little, and on a busy
+    machine (Celery workers, two cores) multi-threaded OpenBLAS was measured 10-20x
+    slower than one thread. Small designs skip it: setting the limit costs ~10 ms.
+    """
+    if n_rows < LARGE_DESIGN:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -224,3 +257,193 @@ def position_term(frame: pd.DataFrame) -> pd.Series:
     left = frame[LEFT].to_numpy(dtype=object)
     values = np.where(left == "a", 1.0, np.where(left == "b", -1.0, 0.0))
     return pd.Series(values, index=frame.index, name="position", dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ModelMatrix:
+    """The numeric inputs of a logistic model of "a wins" on non-tie judgments.
+
+    Attributes
+    ----------
+    exog : numpy.ndarray
+        ``(n, k)`` float64 design, one row per modelled (non-tie) judgment.
+    columns : list[str]
+        Column names: ``"intercept"``, ``"position"``, ``"rubric:<key>"``,
+        ``"style:<feature>"`` (in that order, constant or redundant columns removed).
+    endog : numpy.ndarray
+        1.0 when a won, 0.0 when b won.
+    groups : numpy.ndarray
+        Integer annotator code per row (missing annotators share one code), for clustering.
+    rows : numpy.ndarray
+        Positional indices of the modelled rows in the frame.
+    style : StyleDesign
+        The style design of the whole frame (scales, kinds, dropped features).
+    n_ties : int
+        Number of tie judgments excluded.
+    notes : list[str]
+        Why columns were dropped, for result warnings.
+    """
+
+    exog: np.ndarray
+    columns: list[str]
+    endog: np.ndarray
+    groups: np.ndarray
+    rows: np.ndarray
+    style: StyleDesign
+    n_ties: int
+    notes: list[str] = field(default_factory=list)
+
+    def block(self, prefix: str) -> list[str]:
+        """Return the column names that start with ``prefix`` (e.g. ``STYLE_TERM``)."""
+        return [c for c in self.columns if c.startswith(prefix)]
+
+    def index(self, names: Iterable[str]) -> list[int]:
+        """Return the positions of ``names`` in :attr:`columns`."""
+        where = {c: i for i, c in enumerate(self.columns)}
+        return [where[n] for n in names]
+
+
+def _independent_columns(exog: np.ndarray, protected: int) -> list[int]:
+    """Return the positions of a maximal set of linearly independent columns.
+
+    Columns are taken greedily in order, so earlier columns (intercept, position,
+    rubric) are kept in preference to later ones. Works on the k x k correlation-scaled
+    Gram matrix, which is cheap even for millions of rows.
+    """
+    gram = exog.T @ exog
+    norm = np.sqrt(np.diag(gram))
+    norm[norm == 0] = 1.0
+    corr = gram / np.outer(norm, norm)
+    kept: list[int] = []
+    for j in range(exog.shape[1]):
+        if kept:
+            sub = corr[np.ix_(kept, kept)]
+            v = corr[kept, j]
+            residual = corr[j, j] - v @ np.linalg.solve(sub, v)
+        else:
+            residual = corr[j, j]
+        if residual > 1e-9 or j < protected:
+            kept.append(j)
+    return kept
+
+
+def _prune(
+    exog: np.ndarray, names: list[str], notes: list[str], protected: int
+) -> tuple[np.ndarray, list[str]]:
+    """Drop constant and linearly dependent columns (after ``protected`` leading ones)."""
+    keep = []
+    for j, name in enumerate(names):
+        if j >= protected and (exog.shape[0] == 0 or np.ptp(exog[:, j]) == 0):
+            notes.append(f"column {name!r} dropped: constant over the modelled judgments")
+        else:
+            keep.append(j)
+    if len(keep) < len(names):
+        exog, names = exog[:, keep], [names[j] for j in keep]
+    if exog.shape[0]:
+        independent = _independent_columns(exog, protected=protected)
+        if len(independent) < len(names):
+            for j in sorted(set(range(len(names))) - set(independent)):
+                notes.append(f"column {names[j]!r} dropped: linear combination of others")
+            exog, names = exog[:, independent], [names[j] for j in independent]
+    return exog, names
+
+
+def extend_matrix(
+    matrix: ModelMatrix, keep_rows: np.ndarray, extra: dict[str, np.ndarray]
+) -> ModelMatrix:
+    """Return ``matrix`` restricted to ``keep_rows`` (boolean, per modelled row) with
+    ``extra`` columns (already restricted) appended, constant/redundant columns removed.
+    """
+    names = list(matrix.columns) + list(extra)
+    exog = np.empty((int(keep_rows.sum()), len(names)), dtype=np.float64)
+    exog[:, : len(matrix.columns)] = matrix.exog[keep_rows]
+    for j, col in enumerate(extra.values(), start=len(matrix.columns)):
+        exog[:, j] = col
+    notes = list(matrix.notes)
+    protected = int(bool(matrix.columns) and matrix.columns[0] == INTERCEPT)
+    with blas_guard(exog.shape[0]):
+        exog, names = _prune(exog, names, notes, protected=protected)
+    return ModelMatrix(
+        exog=np.ascontiguousarray(exog),
+        columns=names,
+        endog=matrix.endog[keep_rows],
+        groups=matrix.groups[keep_rows],
+        rows=matrix.rows[keep_rows],
+        style=matrix.style,
+        n_ties=matrix.n_ties,
+        notes=notes,
+    )
+
+
+def model_matrix(
+    frame: pd.DataFrame,
+    *,
+    rubric: bool = True,
+    style: bool = True,
+    position: bool = True,
+    intercept: bool = True,
+    features: Iterable[str] | None = None,
+    style_design_: StyleDesign | None = None,
+) -> ModelMatrix:
+    """Build the design of a logistic model of "a wins" on the non-tie judgments.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A judgment frame.
+    rubric, style, position, intercept : bool
+        Which blocks of columns to include.
+    features : iterable of str, optional
+        Style features to use; default all.
+    style_design_ : StyleDesign, optional
+        A precomputed :func:`style_design` of ``frame`` (saves recomputing it).
+
+    Returns
+    -------
+    ModelMatrix
+
+    Notes
+    -----
+    Style scales are computed on the whole frame (ties included) and then restricted to
+    non-tie rows, so the same feature has the same scale in every model of one frame.
+    Columns that are constant over the modelled rows (e.g. a criterion nobody answered),
+    and columns that are exact linear combinations of earlier ones, are removed and
+    listed in :attr:`ModelMatrix.notes`.
+    """
+    mask = non_tie_mask(frame)
+    rows = np.flatnonzero(mask)
+    design = style_design_ if style_design_ is not None else style_design(frame, features)
+    names: list[str] = []
+    blocks: list[np.ndarray] = []
+    if intercept:
+        names.append(INTERCEPT)
+        blocks.append(np.ones(rows.size))
+    if position:
+        names.append(POSITION)
+        blocks.append(position_term(frame).to_numpy()[rows])
+    if rubric:
+        rub = rubric_differences(frame)
+        for key in rub.columns:
+            names.append(RUBRIC_TERM + key)
+            blocks.append(rub[key].to_numpy()[rows])
+    if style:
+        for feat in design.differences.columns:
+            names.append(STYLE_TERM + feat)
+            blocks.append(design.differences[feat].to_numpy()[rows])
+    exog = np.empty((rows.size, len(names)), dtype=np.float64)
+    for j, col in enumerate(blocks):
+        exog[:, j] = col
+    notes = list(design.notes) if style else []
+    with blas_guard(rows.size):
+        exog, names = _prune(exog, names, notes, protected=int(intercept))
+    codes, _ = pd.factorize(frame[ANNOTATOR], use_na_sentinel=False)
+    return ModelMatrix(
+        exog=np.ascontiguousarray(exog),
+        columns=names,
+        endog=a_wins(frame).to_numpy()[rows],
+        groups=codes[rows],
+        rows=rows,
+        style=design,
+        n_ties=int(mask.size - rows.size),
+        notes=notes,
+    )
