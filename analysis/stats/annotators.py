@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
+from analysis.stats._logistic import ridge_logit
 from analysis.stats.design import (
     a_wins,
     has_rubric,
@@ -19,8 +20,6 @@ from analysis.stats.design import (
 from analysis.stats.frame import ANNOTATOR
 
 __all__ = ["AnnotatorSensitivity", "annotator_sensitivity"]
-
-_CHUNK = 131_072
 
 
 class AnnotatorSensitivity:
@@ -132,7 +131,9 @@ class AnnotatorSensitivity:
                 controls.insert(0, rubric_differences(frame).to_numpy()[keep])
             control = np.hstack(controls)
             x_style = style.to_numpy()[keep]
-            coef = _pooled_logit(np.hstack([control, x_style]), y, self.pooled_ridge)
+            coef, _ = ridge_logit(
+                np.hstack([control, x_style]), y, ridge=self.pooled_ridge, tol=1e-9
+            )
             n_control = control.shape[1]
             self.style_coefficients_ = pd.Series(coef[n_control:], index=style.columns)
             codes = names.get_indexer(annotators[keep].astype(str))
@@ -234,42 +235,6 @@ def annotator_sensitivity(frame: pd.DataFrame) -> list[dict[str, Any]]:
     10
     """
     return AnnotatorSensitivity().fit(frame).to_records()
-
-
-def _weighted_gram(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Return ``x.T @ diag(weights) @ x`` in row chunks to bound temporary memory."""
-    out = np.zeros((x.shape[1], x.shape[1]))
-    for start in range(0, len(x), _CHUNK):
-        part = x[start : start + _CHUNK]
-        out += part.T @ (part * weights[start : start + _CHUNK, None])
-    return out
-
-
-def _pooled_logit(x: np.ndarray, y: np.ndarray, ridge: float, max_iter: int = 100) -> np.ndarray:
-    """Ridge-penalised logistic regression by damped Newton; only used to build the index."""
-    beta = np.zeros(x.shape[1])
-    penalty = ridge * np.eye(x.shape[1])
-
-    def objective(b: np.ndarray, eta: np.ndarray) -> float:
-        return float(y @ eta - np.sum(np.logaddexp(0.0, eta)) - 0.5 * ridge * b @ b)
-
-    eta = x @ beta
-    current = objective(beta, eta)
-    for _ in range(max_iter):
-        p = expit(eta)
-        gradient = x.T @ (y - p) - ridge * beta
-        step = np.linalg.solve(_weighted_gram(x, p * (1.0 - p)) + penalty, gradient)
-        # Step halving keeps every iteration an ascent step (Newton overshoots near separation).
-        for _ in range(30):
-            eta_new = x @ (beta + step)
-            candidate = objective(beta + step, eta_new)
-            if candidate >= current - 1e-12 * abs(current):
-                break
-            step = step / 2.0
-        beta, eta, current = beta + step, eta_new, candidate
-        if np.max(np.abs(step)) < 1e-9:
-            break
-    return beta
 
 
 def _annotator_multipliers(

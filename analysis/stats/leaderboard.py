@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.linalg import helmert
 from scipy.special import expit
 
+from analysis.stats._logistic import ridge_logit
 from analysis.stats.design import style_differences
 from analysis.stats.frame import COMPARISON, MODEL_A, MODEL_B, OUTCOME
 
@@ -22,8 +23,6 @@ ELO_ANCHOR = 1000.0
 #: (well under 1e-4 rating points); it only keeps ratings finite when a model won or lost every
 #: game or the comparison graph is disconnected. Such ratings come out very large.
 RIDGE = 1e-6
-
-_CHUNK = 131_072
 
 
 def leaderboard(frame: pd.DataFrame, *, n_bootstrap: int = 100, seed: int = 0) -> list[dict]:
@@ -110,13 +109,13 @@ def leaderboard(frame: pd.DataFrame, *, n_bootstrap: int = 100, seed: int = 0) -
     cell_games = np.bincount(cell[distinct], minlength=m * m).astype(float)
     cells = np.flatnonzero(cell_games > 0)
     cell_design = basis[cells // m] - basis[cells % m]
-    theta_raw, _ = _fit_logistic(cell_design, cell_wins[cells], cell_games[cells])
+    theta_raw, _ = ridge_logit(cell_design, cell_wins[cells], cell_games[cells], ridge=RIDGE)
 
     style = style_differences(data).to_numpy(dtype=float)
     model_design = basis[ia] - basis[ib]
     if style.shape[1]:
         design = np.hstack([model_design, style])
-        theta_ctl, hessian = _fit_logistic(design, y, np.ones_like(y))
+        theta_ctl, hessian = ridge_logit(design, y, ridge=RIDGE)
     else:
         design, theta_ctl, hessian = model_design, theta_raw, None
 
@@ -166,56 +165,6 @@ def _none_if_nan(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _hessian(x: np.ndarray, curvature: np.ndarray) -> np.ndarray:
-    """Return ``x.T @ diag(curvature) @ x``, in row chunks to bound the temporary's memory."""
-    out = np.zeros((x.shape[1], x.shape[1]))
-    for start in range(0, len(x), _CHUNK):
-        part = x[start : start + _CHUNK]
-        out += part.T @ (part * curvature[start : start + _CHUNK, None])
-    return out
-
-
-def _fit_logistic(
-    x: np.ndarray,
-    successes: np.ndarray,
-    trials: np.ndarray,
-    theta: np.ndarray | None = None,
-    *,
-    max_iter: int = 200,
-    tol: float = 1e-10,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Maximise the ridge-penalised binomial log-likelihood by damped Newton steps.
-
-    ``successes`` may be fractional (ties are half wins). Returns the estimate and the
-    negative Hessian of the penalised log-likelihood at it.
-    """
-    k = x.shape[1]
-    theta = np.zeros(k) if theta is None else theta.copy()
-    penalty = RIDGE * np.eye(k)
-
-    def objective(t: np.ndarray, eta: np.ndarray) -> float:
-        return float(successes @ eta - trials @ np.logaddexp(0.0, eta) - 0.5 * RIDGE * t @ t)
-
-    eta = x @ theta
-    current = objective(theta, eta)
-    for _ in range(max_iter):
-        p = expit(eta)
-        gradient = x.T @ (successes - trials * p) - RIDGE * theta
-        step = np.linalg.solve(_hessian(x, trials * p * (1.0 - p)) + penalty, gradient)
-        # Step halving keeps every iteration an ascent step (near separation Newton overshoots).
-        for _ in range(30):
-            eta_new = x @ (theta + step)
-            candidate = objective(theta + step, eta_new)
-            if candidate >= current - 1e-12 * abs(current):
-                break
-            step = step / 2.0
-        theta, eta, current = theta + step, eta_new, candidate
-        if np.max(np.abs(step)) < tol:
-            break
-    p = expit(eta)
-    return theta, _hessian(x, trials * p * (1.0 - p)) + penalty
-
-
 def _bootstrap(
     comparisons: np.ndarray,
     cell: np.ndarray,
@@ -262,7 +211,9 @@ def _bootstrap(
         games = np.bincount(cluster_cell, weights=counts * cluster_games, minlength=m * m)
         cells = np.flatnonzero(games > 0)
         cell_design = basis[cells // m] - basis[cells % m]
-        theta_b, _ = _fit_logistic(cell_design, wins[cells], games[cells], theta_raw)
+        theta_b, _ = ridge_logit(
+            cell_design, wins[cells], games[cells], ridge=RIDGE, start=theta_raw
+        )
         raw_reps[b] = _ratings(basis, theta_b)
         if hessian is None:
             ctl_reps[b] = raw_reps[b]
