@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import factory
 from django.contrib.auth import get_user_model
 
 from annotation import models
+from annotation.services.imports.records import prompt_hash
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -69,17 +67,13 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = models.Role.ANNOTATOR
 
 
-def _hash(messages) -> str:
-    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
-
-
 class PromptFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Prompt
 
     project = factory.SubFactory(ProjectFactory)
     messages = factory.Sequence(lambda n: [{"role": "user", "content": f"Question number {n}?"}])
-    content_hash = factory.LazyAttribute(lambda o: _hash(o.messages))
+    content_hash = factory.LazyAttribute(lambda o: prompt_hash(o.messages))
 
 
 class ResponseFactory(factory.django.DjangoModelFactory):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from annotation.api import views
+from annotation.api.imports import ImportView
 
 urlpatterns = [
     path("projects/", views.ProjectListView.as_view(), name="api-projects"),
@@ -19,4 +20,5 @@ urlpatterns = [
         name="api-judgment",
     ),
     path("assignments/<int:assignment_id>/skip/", views.SkipView.as_view(), name="api-skip"),
+    path("projects/<slug:slug>/imports/", ImportView.as_view(), name="api-imports"),
 ]
