@@ -49,6 +49,8 @@ _EXTERNAL: dict[str, tuple[str, str, Any]] = {
     "annotators": ("analysis.stats.annotators", "annotator_sensitivity", []),
     "leaderboard": ("analysis.stats.leaderboard", "leaderboard", []),
 }
+# External sections that take the ``features`` of analyze() as a keyword.
+_TAKES_FEATURES = frozenset({"annotators"})
 
 
 def to_jsonable(value: Any) -> Any:
@@ -101,6 +103,7 @@ class AnalysisResult:
     descriptives: dict[str, Any] | None = None
     feature_scales: dict[str, float] = field(default_factory=dict)
     feature_kinds: dict[str, str] = field(default_factory=dict)
+    dropped_features: list[dict[str, Any]] = field(default_factory=list)
     correction: str = "holm"
     params: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -113,8 +116,8 @@ class AnalysisResult:
         Keys: ``project, n_judgments, n_comparisons, n_annotators, n_ties, has_rubric,
         style_only, style_effects, rubric_effects, model, tiebreak, importance, position,
         agreement, annotators, leaderboard, descriptives, normalisation, feature_scales,
-        feature_kinds, correction, params, warnings``. A section that failed is None
-        (with the reason in ``warnings``).
+        feature_kinds, dropped_features, correction, params, warnings``. A section that
+        failed is None (with the reason in ``warnings``).
         """
         out = {
             "project": self.project,
@@ -137,6 +140,7 @@ class AnalysisResult:
             "normalisation": NORMALISATION,
             "feature_scales": self.feature_scales,
             "feature_kinds": self.feature_kinds,
+            "dropped_features": self.dropped_features,
             "correction": self.correction,
             "params": self.params,
             "warnings": self.warnings,
@@ -146,6 +150,16 @@ class AnalysisResult:
 
 def _records(table: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     return to_jsonable(table[[c for c in columns if c in table.columns]])
+
+
+def _dropped(entry: Mapping[str, Any], scope: str) -> dict[str, Any]:
+    """Return one ``dropped_features`` entry: feature, reason, scope, detail."""
+    return {
+        "feature": entry["feature"],
+        "reason": entry["reason"],
+        "scope": scope,
+        "detail": entry["detail"],
+    }
 
 
 _EFFECT_KEYS = ["coef", "se", "odds_ratio", "ci_low", "ci_high", "coef_ci_low", "coef_ci_high"]
@@ -177,7 +191,9 @@ def analyze(
     correction : str
         Multiple-comparison correction across style features (``multipletests`` method).
     features : iterable of str, optional
-        Style features to analyse; default all in the frame.
+        Style features to analyse; default all in the frame. Order matters to the
+        collinearity guard (:func:`~analysis.stats.design.style_design`): of two
+        near-duplicates the one listed first is kept.
     cv_splits, cv_max_rows, seed : int
         Cross-validation folds, subsample cap and seed of the importance section.
     sections : iterable of str, optional
@@ -206,6 +222,17 @@ def analyze(
     ``warnings`` entry and a None section. Style-only data (no rubric answers) give
     ``style_only: true``, empty ``rubric_effects`` and ``tiebreak``, and NaN (null)
     rubric entries in ``importance``.
+
+    ``features`` also chooses the style index of the ``annotators`` section; the
+    ``leaderboard``'s style control uses every feature of the frame (near-duplicates
+    removed by the collinearity guard).
+
+    ``dropped_features`` lists every style feature left out, one
+    ``{"feature", "reason", "scope", "detail"}`` each: ``scope`` ``"all"`` for the style
+    design shared by every section (reason ``"no_difference"`` or ``"collinear"``),
+    ``"main_model"`` for the main model (and so the importance section; reason
+    ``"separation"``, ``"constant"`` or ``"redundant"``) and ``"tiebreak"`` for the
+    tie-break interaction model; ``detail`` is the warning text.
 
     Examples
     --------
@@ -289,6 +316,10 @@ def _analyze(
     if design is not None:
         result.feature_scales = dict(design.scales)
         result.feature_kinds = dict(design.kinds)
+        result.dropped_features.extend(
+            {"feature": d.column, "reason": d.reason, "scope": "all", "detail": d.detail}
+            for d in design.dropped_columns
+        )
 
     if "main_model" in wanted:
         main = run(
@@ -298,8 +329,15 @@ def _analyze(
             ),
         )
         result.main = main
+        if main is None and design is not None:
+            result.warnings.extend(f"style design: {note}" for note in design.notes)
         if main is not None:
             result.warnings.extend(f"main model: {w}" for w in main.warnings)
+            result.dropped_features.extend(
+                _dropped(d, "main_model")
+                for d in main.dropped_features
+                if d["reason"] not in ("no_difference", "collinear")
+            )
             style_cols = ["feature", *_EFFECT_KEYS, "p_value", "p_adjusted", "ame", "ame_se"]
             result.style_effects = _records(main.style_effects, [*style_cols, "scale"])
             result.rubric_effects = _records(
@@ -328,7 +366,11 @@ def _analyze(
                 style_design_=design,
                 start=main_fit.params().to_dict() if main_fit else None,
             )
-            result.warnings.extend(f"tiebreak: {w}" for w in tb.notes)
+            # The interaction model starts from the main model's design: its notes about
+            # that design (dropped columns, few annotators) are already in the warnings.
+            seen = set(result.main.warnings) if result.main is not None else set()
+            result.warnings.extend(f"tiebreak: {w}" for w in tb.notes if w not in seen)
+            result.dropped_features.extend(_dropped(d, "tiebreak") for d in tb.dropped_features)
             return to_jsonable(tb.table)
 
         result.tiebreak = run("tiebreak", tiebreak)
@@ -358,5 +400,10 @@ def _analyze(
             result.warnings.append(f"{name}: not available ({exc})")
             setattr(result, name, missing)
             continue
-        setattr(result, name, run(name, lambda function=function: to_jsonable(function(frame))))
+        kwargs = {"features": feature_list} if name in _TAKES_FEATURES else {}
+        setattr(
+            result,
+            name,
+            run(name, lambda f=function, kw=kwargs: to_jsonable(f(frame, **kw))),
+        )
     return result

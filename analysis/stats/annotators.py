@@ -38,6 +38,10 @@ class AnnotatorSensitivity:
     pooled_ridge : float
         Ridge penalty (log-likelihood units) of the pooled fit that defines the style index;
         it only matters when the rubric separates the outcomes perfectly.
+    features : list of str, optional
+        Style features that make up the style index; default all features of the frame.
+        Near-duplicates are dropped by the collinearity guard of
+        :func:`analysis.stats.design.style_design`.
 
     Attributes
     ----------
@@ -102,11 +106,13 @@ class AnnotatorSensitivity:
         level: float = 0.95,
         prior_sd: float = 5.0,
         pooled_ridge: float = 1.0,
+        features: list[str] | None = None,
     ) -> None:
         self.min_judgments = min_judgments
         self.level = level
         self.prior_sd = prior_sd
         self.pooled_ridge = pooled_ridge
+        self.features = features
 
     def fit(self, frame: pd.DataFrame) -> AnnotatorSensitivity:
         """Fit the style index, the per-annotator multipliers and the shrinkage; return self."""
@@ -114,7 +120,7 @@ class AnnotatorSensitivity:
         annotators = frame[ANNOTATOR]
         names = pd.Index(sorted(annotators.dropna().astype(str).unique()))
         keep = ~np.isnan(y_all) & annotators.notna().to_numpy()
-        style = style_differences(frame)
+        style = style_differences(frame, self.features)
         self.style_coefficients_ = pd.Series(dtype=float)
         self.pool_mean_ = None
         self.between_variance_ = None
@@ -205,13 +211,18 @@ class AnnotatorSensitivity:
         return records
 
 
-def annotator_sensitivity(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def annotator_sensitivity(
+    frame: pd.DataFrame, features: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Rank annotators by their shrunk style sensitivity and flag those clearly above the pool.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         A judgment frame; works with or without ``rubric.*`` columns.
+    features : list of str, optional
+        Style features of the style index (default all in the frame), e.g. the
+        ``features`` of :func:`analysis.stats.analyze.analyze`.
 
     Returns
     -------
@@ -234,7 +245,7 @@ def annotator_sensitivity(frame: pd.DataFrame) -> list[dict[str, Any]]:
     >>> len(annotator_sensitivity(frame))
     10
     """
-    return AnnotatorSensitivity().fit(frame).to_records()
+    return AnnotatorSensitivity(features=features).fit(frame).to_records()
 
 
 def _annotator_multipliers(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from scipy.optimize import linprog
 from statsmodels.stats.multitest import multipletests
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
@@ -24,9 +25,11 @@ from analysis.stats.design import (
     POSITION,
     RUBRIC_TERM,
     STYLE_TERM,
+    DroppedColumn,
     ModelMatrix,
     StyleDesign,
     blas_guard,
+    column_label,
     has_rubric,
     model_matrix,
 )
@@ -38,9 +41,11 @@ __all__ = [
     "ModelFitError",
     "adjust_p_values",
     "average_marginal_effects",
+    "dropped_style_features",
     "fit_clustered_logit",
     "fit_main_model",
     "holm",
+    "separation_direction",
 ]
 
 # With few clusters, cluster-robust standard errors are too small (Cameron & Miller 2015
@@ -54,6 +59,8 @@ WARM_START_ROWS = 100_000
 
 # A term that moves the log-odds by more than this (odds ~1e13) signals separation.
 SEPARATION_LOGIT = 30.0
+# The separation linear programme runs on at most about this many rows at a time.
+SEPARATION_LP_ROWS = 50_000
 
 
 class ModelFitError(RuntimeError):
@@ -69,17 +76,21 @@ class ClusteredFit:
     results : statsmodels.discrete.discrete_model.BinaryResultsWrapper
         The fitted results (``cov_type="cluster"`` by annotator when possible).
     matrix : ModelMatrix
-        The design it was fitted on.
+        The design it was fitted on (without any column dropped for separation).
     cov_type : str
         ``"cluster"``, or ``"HC1"`` when there were fewer than two annotators.
     warnings : list[str]
         Notes about dropped columns, convergence, few clusters.
+    separated : list[DroppedColumn]
+        Columns dropped because they (quasi-)separated the outcomes (also in
+        ``matrix.dropped``).
     """
 
     results: Any
     matrix: ModelMatrix
     cov_type: str
     warnings: list[str] = field(default_factory=list)
+    separated: list[DroppedColumn] = field(default_factory=list)
 
     def params(self) -> pd.Series:
         """Return the coefficients indexed by column name."""
@@ -107,11 +118,30 @@ class ClusteredFit:
         return pd.DataFrame(c, index=self.matrix.columns, columns=self.matrix.columns)
 
 
+class _Separated(Exception):
+    """One fit showed (quasi-)separation, or did not converge (which may be the cause).
+
+    ``reach`` maps the columns whose term blew up to the largest change of a row's
+    log-odds they caused (empty when the fit gave no usable estimates). ``fit`` is the
+    finished fit when the only symptom was non-convergence: it stands if no separating
+    direction is found.
+    """
+
+    def __init__(
+        self, message: str, reach: dict[str, float], fit: ClusteredFit | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reach = reach
+        self.fit = fit
+
+
 def fit_clustered_logit(
     matrix: ModelMatrix,
     *,
     maxiter: int = 100,
     start: Mapping[str, float] | None = None,
+    droppable: tuple[str, ...] = (),
+    linked: Mapping[str, Sequence[str]] | None = None,
 ) -> ClusteredFit:
     """Fit a logistic regression with standard errors clustered by annotator.
 
@@ -124,6 +154,12 @@ def fit_clustered_logit(
     start : mapping, optional
         Starting values by column name (e.g. from a nested model); others start at 0.
         Saves Newton iterations on large data, does not change the estimate.
+    droppable : tuple of str
+        Prefixes of the columns that may be dropped when they (quasi-)separate the
+        outcomes (e.g. ``("style:",)``); empty (the default) raises on separation.
+    linked : mapping, optional
+        Columns to drop together with a dropped column (e.g. a style column's
+        interaction).
 
     Returns
     -------
@@ -132,7 +168,8 @@ def fit_clustered_logit(
     Raises
     ------
     ModelFitError
-        If there are no rows, only one outcome, or the data are perfectly separated.
+        If there are no rows, only one outcome, or the data are separated by columns that
+        may not be dropped (or every droppable column had to go).
 
     Notes
     -----
@@ -149,13 +186,240 @@ def fit_clustered_logit(
     intervals then use Student's t with :math:`G - 1` degrees of freedom rather than the
     normal: with tens of annotators the normal reference rejects too often (seen in the
     null simulations of the tests).
+
+    *Separation.* With :math:`z_i = (2y_i - 1)\\,x_i`, the data are (quasi-)separated when
+    some direction :math:`d \\ne 0` has :math:`z_i^\\top d \\ge 0` for every row and
+    :math:`> 0` for some: the likelihood then keeps rising along :math:`d` and the
+    coefficients involved are infinite. Droppable columns are handled in two steps.
+    Before fitting, a droppable column that separates on its own (every row where it is
+    non-zero was won by the side it favours, or every such row by the other side, as
+    happens with a feature present in a handful of judgments) is dropped. If the fit then
+    still shows separation (statsmodels' perfect-prediction warning, a singular Hessian,
+    non-finite standard errors, or a term moving some row's log-odds by more than
+    ``SEPARATION_LOGIT``), the linear programme of Konis (2007),
+    :math:`\\max_d \\sum_i z_i^\\top d` subject to :math:`z_i^\\top d \\ge 0`,
+    :math:`|d_j| \\le 1` (columns scaled to max-abs 1), finds a separating direction; of
+    the droppable columns in it, the one with the largest weight is dropped and the model
+    refitted, until the fit is clean. Every drop becomes a warning naming the column, and
+    is listed in :attr:`ClusteredFit.separated`.
     """
-    notes = list(matrix.notes)
     y = matrix.endog
     if y.size == 0:
         raise ModelFitError("no non-tie judgments to model")
     if y.min() == y.max():
         raise ModelFitError("every non-tie judgment has the same winner; nothing to model")
+    linked = {} if linked is None else linked
+    separated: list[DroppedColumn] = []
+
+    def drop(columns: list[str], why: str) -> None:
+        nonlocal matrix
+        gone = []
+        for column in columns:
+            note = f"{column_label(column)} dropped: {why}"
+            gone.append(DroppedColumn(column, "separation", note))
+            for other in linked.get(column, ()):
+                if other in matrix.columns and other not in columns:
+                    note = f"{column_label(other)} dropped with {column_label(column)}"
+                    gone.append(DroppedColumn(other, "separation", note))
+        separated.extend(gone)
+        matrix = matrix.without(gone)
+
+    if droppable:
+        for column, favoured, n_nonzero in _single_column_separation(matrix, droppable):
+            if column in matrix.columns:
+                drop(
+                    [column],
+                    f"it separates the outcomes: it differs in {n_nonzero} of "
+                    f"{y.size} modelled judgments and the response with "
+                    f"{'more' if favoured else 'less'} of it won every one, so its odds "
+                    "ratio is infinite",
+                )
+    while True:
+        if droppable and separated and not any(c.startswith(droppable) for c in matrix.columns):
+            raise ModelFitError(
+                "(quasi-)perfect separation: every "
+                + " / ".join(p.rstrip(":*") for p in droppable)
+                + " column predicts the winner (almost) exactly and was dropped ("
+                + ", ".join(d.column for d in separated)
+                + "); nothing is left to estimate"
+            )
+        try:
+            fit = _fit_once(matrix, maxiter=maxiter, start=start)
+        except _Separated as exc:
+            culprits, partners = _separation_culprits(matrix, exc.reach, droppable)
+            if not culprits:
+                if exc.fit is not None and not partners:
+                    exc.fit.separated = separated
+                    return exc.fit
+                if partners:
+                    raise ModelFitError(
+                        f"(quasi-)perfect separation: {', '.join(partners)} predict(s) the "
+                        "winner (almost) exactly, so the odds ratios are infinite; drop the "
+                        "column(s) or add data"
+                    ) from None
+                raise ModelFitError(str(exc)) from None
+            why = "it predicts the winner (almost) exactly"
+            if partners:
+                why += f" together with {', '.join(repr(p) for p in partners)}"
+            drop(culprits, why + " (quasi-separation), so its odds ratio is infinite")
+            continue
+        fit.separated = separated
+        return fit
+
+
+def _single_column_separation(
+    matrix: ModelMatrix, droppable: tuple[str, ...]
+) -> list[tuple[str, bool, int]]:
+    """Return ``(column, favoured, n_nonzero)`` for each droppable column that separates
+    the outcomes on its own; ``favoured`` is True when the side it favours always won.
+
+    Direction-free: swapping a and b in a row negates both ``x`` and ``2y - 1``.
+    """
+    sign = 2.0 * matrix.endog - 1.0
+    out = []
+    for j, column in enumerate(matrix.columns):
+        if not column.startswith(droppable):
+            continue
+        z = sign * matrix.exog[:, j]
+        pos, neg = bool(np.any(z > 0)), bool(np.any(z < 0))
+        if pos != neg:
+            out.append((column, pos, int(np.count_nonzero(z))))
+    return out
+
+
+def separation_direction(
+    exog: np.ndarray, endog: np.ndarray, *, max_rows: int = SEPARATION_LP_ROWS
+) -> np.ndarray | None:
+    """Return a direction along which the logistic likelihood rises forever, or None.
+
+    Parameters
+    ----------
+    exog : numpy.ndarray
+        ``(n, k)`` design.
+    endog : numpy.ndarray
+        0/1 outcomes.
+    max_rows : int
+        Above this many informative rows the programme is solved on a subset and the
+        answer checked on all rows (see Notes).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The direction, scaled so its largest entry is 1 in absolute value, in units of
+        the columns scaled to maximum absolute value 1 (so entries compare the columns'
+        weights), zero for the columns not involved; ``None`` when the maximum likelihood
+        estimate exists.
+
+    Notes
+    -----
+    Konis' (2007) linear programme :math:`\\max_d \\sum_i z_i^\\top d` subject to
+    :math:`z_i^\\top d \\ge 0` and :math:`|d_j| \\le 1`, with :math:`z_i = (2y_i-1) x_i`
+    (HiGHS). Its optimum is positive exactly when the data are (quasi-)separated. On
+    large data it is solved on the rows where a sparse column (non-zero in under 5% of
+    rows) is non-zero plus a seeded random subset, and rows the answer violates are added
+    until it holds on every row (a cutting-plane loop); a direction found this way is
+    valid for all rows, though a separation visible only outside the subset can be
+    missed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 2.0], [1.0, 1.0]])
+    >>> separation_direction(x, np.array([1.0, 0.0, 1.0, 1.0])).tolist()
+    [0.0, 1.0]
+    >>> separation_direction(x, np.array([1.0, 0.0, 0.0, 1.0])) is None
+    True
+    """
+    z = exog * (2.0 * endog - 1.0)[:, None]
+    z = z[np.any(z != 0, axis=1)]
+    if z.size == 0:
+        return None
+    scale = np.abs(z).max(axis=0)
+    scale[scale == 0] = 1.0
+    z = z / scale
+    if z.shape[0] <= max_rows:
+        return _separation_lp(z)
+    sparse = np.mean(z != 0, axis=0) < 0.05
+    rows = np.any(z[:, sparse] != 0, axis=1)
+    free = np.flatnonzero(~rows)
+    fill = max(0, max_rows - int(rows.sum()))
+    if fill:
+        rows[np.random.default_rng(0).choice(free, min(fill, free.size), replace=False)] = True
+    for _ in range(50):
+        d = _separation_lp(z[rows])
+        if d is None:
+            return None
+        margin = z @ d
+        violated = margin < -_LP_TOL
+        if not violated.any():
+            return d if margin.max() > _LP_MIN_MARGIN else None
+        worst = np.argsort(margin)[: min(int(violated.sum()), max_rows)]
+        rows[worst] = True
+    return None
+
+
+# Solver tolerance on a row's margin, and the margin that marks a row as separated.
+_LP_TOL = 1e-5
+_LP_MIN_MARGIN = 1e-3
+
+
+def _separation_lp(z: np.ndarray) -> np.ndarray | None:
+    """Solve the separation programme on rows ``z`` (already signed and scaled)."""
+    res = linprog(
+        -z.sum(axis=0),
+        A_ub=-z,
+        b_ub=np.zeros(z.shape[0]),
+        bounds=[(-1.0, 1.0)] * z.shape[1],
+        method="highs",
+    )
+    if res.status != 0 or res.x is None or not np.max(np.abs(res.x)) > 1e-9:
+        return None
+    # Normalise, so a solution that is solver noise around 0 fails the check below.
+    d = res.x / np.max(np.abs(res.x))
+    d[np.abs(d) < 1e-6] = 0.0
+    margin = z @ d
+    # A genuine direction: no row worse off (up to tolerance), some row clearly better off.
+    if margin.min() < -_LP_TOL or not margin.max() > _LP_MIN_MARGIN:
+        return None
+    return d
+
+
+def _separation_culprits(
+    matrix: ModelMatrix, exploding: Mapping[str, float], droppable: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """Return ``(columns to drop, the other columns of the separating direction)``.
+
+    No column to drop (an empty first list) means the separation cannot be resolved by
+    dropping a droppable column; the second list then names the columns responsible,
+    when they are known.
+    """
+    with blas_guard(matrix.endog.size):
+        d = separation_direction(matrix.exog, matrix.endog)
+    if d is not None:
+        # The programme may add small weights on columns that merely ride along with
+        # the separating ones; a tenth of the largest weight counts as involved.
+        involved = sorted(
+            ((abs(w), c) for w, c in zip(d, matrix.columns, strict=True) if abs(w) >= 0.1),
+            reverse=True,
+        )
+        candidates = [(w, c) for w, c in involved if droppable and c.startswith(droppable)]
+        if candidates:
+            culprit = candidates[0][1]
+            return [culprit], [c for _, c in involved if c != culprit]
+        return [], [c for _, c in involved]
+    # No exact direction (numerically near-separated): fall back on the exploding terms.
+    candidates = [c for c in exploding if droppable and c.startswith(droppable)]
+    if candidates:
+        return [max(candidates, key=lambda c: exploding[c])], []
+    return [], list(exploding)
+
+
+def _fit_once(
+    matrix: ModelMatrix, *, maxiter: int, start: Mapping[str, float] | None
+) -> ClusteredFit:
+    """Fit once; raise :class:`_Separated` on any sign of separation."""
+    notes = list(matrix.notes)
+    y = matrix.endog
     n_clusters = int(np.unique(matrix.groups).size)
     if n_clusters >= 2:
         cov_type, cov_kwds = "cluster", {"groups": matrix.groups}
@@ -187,29 +451,40 @@ def fit_clustered_logit(
                 cov_kwds=cov_kwds,
                 use_t=cov_type == "cluster",
             )
-        except (PerfectSeparationError, PerfectSeparationWarning) as exc:
-            raise ModelFitError(
+        except (PerfectSeparationError, PerfectSeparationWarning):
+            raise _Separated(
                 "perfect separation: some combination of rubric/style columns predicts the "
-                "winner exactly, so odds ratios are infinite; drop that column or add data"
-            ) from exc
+                "winner exactly, so odds ratios are infinite; drop that column or add data",
+                {},
+            ) from None
         except np.linalg.LinAlgError as exc:
-            raise ModelFitError(f"singular design matrix: {exc}") from exc
+            raise _Separated(f"singular design matrix: {exc}", {}) from None
     # Quasi-complete separation (some rows predicted exactly) does not stop Newton's
     # method; it shows as coefficients whose contribution to the log-odds explodes.
-    params = np.asarray(results.params)
-    reach = np.abs(params) * np.abs(matrix.exog).max(axis=0)
-    exploding = [c for c, r in zip(matrix.columns, reach, strict=True) if r > SEPARATION_LOGIT]
+    # Largest change of any row's log-odds per column: |beta_j| max_i |x_ij|.
+    reach = np.abs(np.asarray(results.params)) * np.abs(matrix.exog).max(axis=0)
+    exploding = {
+        c: float(r) for c, r in zip(matrix.columns, reach, strict=True) if not r <= SEPARATION_LOGIT
+    }
     if exploding:
-        raise ModelFitError(
+        raise _Separated(
             f"(quasi-)perfect separation: {', '.join(exploding)} predict(s) the winner "
-            "(almost) exactly, so the odds ratios are infinite; drop the column(s) or add data"
+            "(almost) exactly, so the odds ratios are infinite; drop the column(s) or add "
+            "data",
+            exploding,
         )
+    if not np.all(np.isfinite(np.asarray(results.bse))):
+        raise _Separated("standard errors are not finite (near-singular design)", {})
+    converged = True
     for w in caught:
         if issubclass(w.category, ConvergenceWarning | HessianInversionWarning):
             notes.append(f"logistic fit: {w.message}")
-    if not np.all(np.isfinite(np.asarray(results.bse))):
-        raise ModelFitError("standard errors are not finite (near-singular design)")
-    return ClusteredFit(results, matrix, cov_type, notes)
+            converged = converged and not issubclass(w.category, ConvergenceWarning)
+    fit = ClusteredFit(results, matrix, cov_type, notes)
+    if not converged:
+        # Newton never settles under quasi-separation: check before trusting the fit.
+        raise _Separated("the logistic fit did not converge", {}, fit)
+    return fit
 
 
 def _subsample_start(matrix: ModelMatrix) -> np.ndarray | None:
@@ -261,6 +536,12 @@ class MainModelResult:
         Dropped columns, convergence and cluster notes.
     fit : ClusteredFit
         The underlying statsmodels fit and design (for predictions and reuse).
+    dropped_features : list of dict
+        Style features left out of the model, ``{"feature", "reason", "detail"}`` each:
+        reason ``"no_difference"`` or ``"collinear"`` (the style design, see
+        :func:`analysis.stats.design.style_design`), ``"constant"`` or ``"redundant"``
+        (over the modelled judgments) or ``"separation"`` (see
+        :func:`fit_clustered_logit`); ``detail`` is the warning text.
     """
 
     style_effects: pd.DataFrame
@@ -276,6 +557,7 @@ class MainModelResult:
     cov_type: str
     warnings: list[str]
     fit: ClusteredFit = field(repr=False)
+    dropped_features: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def style_design(self) -> StyleDesign:
@@ -388,7 +670,8 @@ def fit_main_model(
     Raises
     ------
     ModelFitError
-        If the model cannot be estimated (no data, one outcome, perfect separation).
+        If the model cannot be estimated: no data, one outcome, separation by the rubric
+        or position terms, or every style feature separating the outcomes.
 
     Notes
     -----
@@ -412,6 +695,14 @@ def fit_main_model(
     baseline model always ``a``), and without an intercept that preference would leak
     into the position and style coefficients. It costs one degree of freedom.
 
+    A style feature that (quasi-)separates the outcomes (e.g. present in three judgments,
+    all won by the response that has it) has an infinite odds ratio, and with it in the
+    model no coefficient is trustworthy. It is dropped with a warning naming it, listed in
+    ``dropped_features`` with reason ``"separation"``, and the model is refitted without
+    it (:func:`fit_clustered_logit`, ``droppable=("style:",)``). Rubric and position
+    columns are never dropped this way: without a criterion the style effects would no
+    longer be rubric-adjusted, so separation there is an error naming the columns.
+
     Examples
     --------
     >>> from analysis.stats.synthetic import simulate_frame
@@ -422,7 +713,8 @@ def fit_main_model(
     """
     style_only = not has_rubric(frame)
     matrix = model_matrix(frame, rubric=not style_only, features=features)
-    fit = fit_clustered_logit(matrix)
+    fit = fit_clustered_logit(matrix, droppable=(STYLE_TERM,))
+    matrix = fit.matrix  # without the columns dropped for separation
     notes = list(fit.warnings)
     if style_only:
         notes.append("no rubric answers: style-only model (style effects not rubric-adjusted)")
@@ -464,4 +756,24 @@ def fit_main_model(
         cov_type=fit.cov_type,
         warnings=notes,
         fit=fit,
+        dropped_features=dropped_style_features(matrix),
     )
+
+
+def dropped_style_features(matrix: ModelMatrix) -> list[dict[str, str]]:
+    """Return the style features left out of ``matrix`` and why, in the order dropped.
+
+    One ``{"feature", "reason", "detail"}`` per feature: first those dropped by the
+    style design (no difference, collinearity guard), then those dropped from the model
+    (constant or redundant over its rows, separation). Other columns are not listed.
+    """
+    out = [
+        {"feature": d.column, "reason": d.reason, "detail": d.detail}
+        for d in matrix.style.dropped_columns
+    ]
+    out += [
+        {"feature": d.column[len(STYLE_TERM) :], "reason": d.reason, "detail": d.detail}
+        for d in matrix.dropped
+        if d.column.startswith(STYLE_TERM)
+    ]
+    return out

@@ -166,7 +166,7 @@ def tiebreak_model(
     matrix: ModelMatrix | None = None,
     style_design_: StyleDesign | None = None,
     start: Mapping[str, float] | None = None,
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[str], list[dict[str, str]]]:
     """Style effects where the rubric is tied versus where it is decided, in one model.
 
     Parameters
@@ -191,6 +191,11 @@ def tiebreak_model(
         diff_p_value`` (coefficients on the main model's log-odds scale).
     notes : list[str]
         Warnings from the fit.
+    dropped : list of dict
+        ``{"feature", "term", "reason", "detail"}`` per column this model left out that
+        the main model's design had: ``term`` is ``"style"`` (the feature's own column,
+        dropped with its interaction) or ``"interaction"`` (only the tied-rubric
+        interaction); ``reason`` ``"separation"``, ``"constant"`` or ``"redundant"``.
 
     Notes
     -----
@@ -206,6 +211,13 @@ def tiebreak_model(
     so ``coef_decided`` :math:`= \\beta_f`, ``coef_tied`` :math:`= \\beta_f + \\delta_f`
     and ``diff`` :math:`= \\delta_f` with its interval from the standard errors
     clustered by annotator. A tie-breaker effect shows as ``diff > 0``.
+
+    The interaction columns are non-zero only where the rubric is tied, so a rare
+    feature separates the outcomes there more easily. As in the main model, a style or
+    interaction column that (quasi-)separates the outcomes is dropped with a warning and
+    the model refitted (:func:`~analysis.stats.main_model.fit_clustered_logit`); dropping
+    a feature's own column drops its interaction too. Such features get NaN model
+    columns (only the interaction dropped: ``coef_decided`` is kept).
     """
     state = rubric_state(frame) if state is None else state
     if matrix is None:
@@ -218,7 +230,13 @@ def tiebreak_model(
     extra = {TIED_TERM: tied}
     for col, j in zip(style_cols, style_idx, strict=True):
         extra[_INTERACTION + col] = matrix.exog[keep, j] * tied
-    fit = fit_clustered_logit(extend_matrix(matrix, keep, extra), start=start)
+    extended = extend_matrix(matrix, keep, extra)
+    fit = fit_clustered_logit(
+        extended,
+        start=start,
+        droppable=(STYLE_TERM, _INTERACTION),
+        linked={col: [_INTERACTION + col] for col in style_cols},
+    )
     params, cov = fit.params(), fit.cov()
     z = fit.critical_value(alpha)
     rows = []
@@ -242,7 +260,18 @@ def tiebreak_model(
             f"tie-break model: {int(keep.size - keep.sum())} judgments with a split or "
             "unanswered rubric left out"
         )
-    return pd.DataFrame(rows, columns=["feature", *TIEBREAK_COLUMNS[9:]]), notes
+    dropped = []
+    for d in fit.matrix.dropped[len(matrix.dropped) :]:
+        term, column = ("interaction", d.column[len(_INTERACTION) :])
+        if not d.column.startswith(_INTERACTION):
+            term, column = "style", d.column
+        if column.startswith(STYLE_TERM):
+            feature = column[len(STYLE_TERM) :]
+            dropped.append(
+                {"feature": feature, "term": term, "reason": d.reason, "detail": d.detail}
+            )
+    table = pd.DataFrame(rows, columns=["feature", *TIEBREAK_COLUMNS[9:]])
+    return table, notes, dropped
 
 
 @dataclass
@@ -259,12 +288,15 @@ class TiebreakResult:
         Non-tie judgments with a rubric winner.
     notes : list[str]
         Warnings (e.g. model not estimable, style-only data).
+    dropped_features : list of dict
+        Columns the interaction model left out (see :func:`tiebreak_model`).
     """
 
     table: pd.DataFrame
     n_rubric_tied: int
     n_rubric_decided: int
     notes: list[str] = field(default_factory=list)
+    dropped_features: list[dict[str, str]] = field(default_factory=list)
 
 
 def tiebreak_analysis(
@@ -294,8 +326,9 @@ def tiebreak_analysis(
     features = None if style_design_ is None else list(style_design_.differences.columns)
     counts = tiebreak_counts(frame, features, alpha=alpha, state=state)
     notes: list[str] = []
+    dropped: list[dict[str, str]] = []
     try:
-        model, model_notes = tiebreak_model(
+        model, model_notes, dropped = tiebreak_model(
             frame,
             alpha=alpha,
             state=state,
@@ -308,4 +341,4 @@ def tiebreak_analysis(
         model = pd.DataFrame(columns=["feature", *TIEBREAK_COLUMNS[9:]])
         notes.append(f"tie-break model not estimated: {exc}")
     table = counts.merge(model, on="feature", how="left")[TIEBREAK_COLUMNS]
-    return TiebreakResult(table, n_tied, n_decided, notes)
+    return TiebreakResult(table, n_tied, n_decided, notes, dropped)

@@ -135,6 +135,47 @@ def test_main_model_failure_leaves_other_sections(planted):
     assert any(w.startswith("main_model: not computed") for w in d["warnings"])
 
 
+def test_features_reach_the_annotator_section(planted, monkeypatch):
+    import analysis.stats.annotators as annotators
+
+    frame, _ = planted
+    seen = []
+    real = annotators.annotator_sensitivity
+
+    def spy(frame, features=None):
+        seen.append(features)
+        return real(frame, features=features)
+
+    monkeypatch.setattr(annotators, "annotator_sensitivity", spy)
+    out = analyze(frame, features=["flattery", "emojis"], sections=["annotators"]).to_dict()
+    assert seen == [["flattery", "emojis"]] and out["annotators"]
+    analyze(frame, sections=["annotators"])
+    assert seen[-1] is None
+
+
+def test_dropped_features_are_reported_with_reason_and_scope(planted):
+    frame, truth = planted
+    frame = frame.copy()
+    # A near-duplicate of flattery and a rare feature that separates the outcomes.
+    frame["a.flattery2"] = frame["a.flattery"] * 2.0
+    frame["b.flattery2"] = frame["b.flattery"] * 2.0
+    frame["a.sparkle"] = 0.0
+    frame["b.sparkle"] = 0.0
+    rows = np.flatnonzero(frame["outcome"].eq("a"))[:5]
+    frame.iloc[rows, frame.columns.get_loc("a.sparkle")] = 1.0
+    out = analyze(frame, sections=["main_model", "importance"]).to_dict()
+    json.dumps(out, allow_nan=False)
+    dropped = {d["feature"]: d for d in out["dropped_features"]}
+    assert set(dropped) == {"flattery2", "sparkle"}
+    assert dropped["flattery2"]["reason"] == "collinear" and dropped["flattery2"]["scope"] == "all"
+    assert "'flattery'" in dropped["flattery2"]["detail"]
+    assert dropped["sparkle"]["reason"] == "separation"
+    assert dropped["sparkle"]["scope"] == "main_model"
+    assert any("'sparkle'" in w and "separates" in w for w in out["warnings"])
+    assert {e["feature"] for e in out["style_effects"]} == set(truth.beta_style)
+    assert out["importance"] is not None
+
+
 def test_unknown_section_rejected(planted):
     with pytest.raises(ValueError, match="unknown sections"):
         analyze(planted[0], sections=["nope"])

@@ -193,3 +193,16 @@ def test_simulated_campaign_swayed_annotators_are_found():
     swayed = {a for a, v in campaign.truth["annotators"].items() if v["swayed"]}
     assert {r["annotator"] for r in result[:2]} == swayed
     assert all(r["flagged"] for r in result if r["annotator"] in swayed)
+
+
+def test_features_choose_the_style_index():
+    frame = planted_frame({"u1": 1.0, "u2": 1.0}, {"u1": 300, "u2": 300})
+    model = AnnotatorSensitivity(features=["flattery"]).fit(frame)
+    assert list(model.style_coefficients_.index) == ["flattery"]
+    assert list(AnnotatorSensitivity().fit(frame).style_coefficients_.index) == [
+        "flattery",
+        "emojis",
+    ]
+    only = annotator_sensitivity(frame, features=["flattery"])
+    assert only == AnnotatorSensitivity(features=["flattery"]).fit(frame).to_records()
+    assert only != annotator_sensitivity(frame)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from analysis.stats.design import (
     INTERCEPT,
+    MAX_STYLE_CORRELATION,
     POSITION,
     a_wins,
     has_rubric,
@@ -132,3 +133,73 @@ def test_model_matrix_excludes_ties_and_drops_redundant_columns():
     assert any("rubric:copy" in n and "linear combination" in n for n in m.notes)
     assert any("rubric:empty" in n and "constant" in n for n in m.notes)
     assert m.endog.tolist() == [1.0, 0.0, 1.0]
+
+
+def duplicated_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Lengths in chars / words (near-duplicates), an independent count, and a signed one."""
+    rng = np.random.default_rng(seed)
+    words_a, words_b = rng.integers(20, 400, n), rng.integers(20, 400, n)
+    return pd.DataFrame(
+        {
+            "a.words": words_a.astype(float),
+            "b.words": words_b.astype(float),
+            "a.chars": words_a * 5.0 + rng.integers(0, 20, n),
+            "b.chars": words_b * 5.0 + rng.integers(0, 20, n),
+            "a.emojis": rng.poisson(1.0, n).astype(float),
+            "b.emojis": rng.poisson(1.0, n).astype(float),
+            "a.agreement": rng.choice([-1.0, 0.0, 1.0], n),
+            "b.agreement": rng.choice([-1.0, 0.0, 1.0], n),
+        }
+    )
+
+
+def test_collinearity_guard_keeps_the_first_of_two_near_duplicates():
+    frame = duplicated_frame()
+    d = style_design(frame)
+    assert list(d.differences.columns) == ["words", "emojis", "agreement"]
+    assert d.dropped == ["chars"] and "chars" not in d.scales and "chars" not in d.kinds
+    (dropped,) = d.dropped_columns
+    assert dropped.column == "chars" and dropped.reason == "collinear"
+    # The note names both columns and the correlation.
+    assert "'chars'" in dropped.detail and "'words'" in dropped.detail
+    assert f"> {MAX_STYLE_CORRELATION:g}" in dropped.detail and d.notes == [dropped.detail]
+    # Listing chars first keeps chars instead; turning the guard off keeps both.
+    assert style_design(frame, ["chars", "words"]).dropped == ["words"]
+    off = style_design(frame, max_correlation=None)
+    assert set(off.differences.columns) == {"words", "chars", "emojis", "agreement"}
+    # The dropped column is the one that is nearly the same (uncentred correlation).
+    r = float(np.mean(off.differences["words"] * off.differences["chars"]))
+    assert r > MAX_STYLE_CORRELATION and f"{r:+.3f}" in dropped.detail
+    # Every model built on the design sees the guard's choice and its note.
+    outcome = np.where(np.arange(len(frame)) % 2 == 0, "a", "b")
+    m = model_matrix(frame.assign(outcome=outcome, left="a", annotator="u"))
+    assert m.block("style:") == ["style:words", "style:emojis", "style:agreement"]
+    assert dropped.detail in m.notes
+
+
+def test_collinearity_guard_leaves_moderately_correlated_columns():
+    frame = duplicated_frame()
+    # emojis2 = emojis plus independent noise: correlated (~0.7) but a separate column.
+    rng = np.random.default_rng(5)
+    frame["a.emojis2"] = frame["a.emojis"] + rng.poisson(1.0, len(frame))
+    frame["b.emojis2"] = frame["b.emojis"] + rng.poisson(1.0, len(frame))
+    d = style_design(frame)
+    r = float(np.mean(d.differences["emojis"] * d.differences["emojis2"]))
+    assert 0.3 < r < MAX_STYLE_CORRELATION
+    assert "emojis2" in d.differences.columns and d.dropped == ["chars"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_collinearity_guard_does_not_depend_on_which_response_is_a(seed):
+    frame = duplicated_frame(n=60, seed=seed % 1000)
+    # Swap a and b in a random subset of rows: the same columns survive, rows negate.
+    swap = np.random.default_rng(seed).random(len(frame)) < 0.5
+    swapped = frame.copy()
+    for name in ("words", "chars", "emojis", "agreement"):
+        a, b = f"a.{name}", f"b.{name}"
+        swapped.loc[swap, [a, b]] = frame.loc[swap, [b, a]].to_numpy()
+    d1, d2 = style_design(frame), style_design(swapped)
+    assert d1.dropped == d2.dropped
+    sign = np.where(swap, -1.0, 1.0)[:, None]
+    np.testing.assert_allclose(d1.differences.to_numpy(), sign * d2.differences.to_numpy())

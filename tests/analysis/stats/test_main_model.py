@@ -8,8 +8,20 @@ import pytest
 import statsmodels.formula.api as smf
 from statsmodels.stats.multitest import multipletests
 
-from analysis.stats.design import position_term, rubric_differences, style_differences
-from analysis.stats.main_model import ModelFitError, adjust_p_values, fit_main_model, holm
+from analysis.stats.design import (
+    model_matrix,
+    position_term,
+    rubric_differences,
+    style_differences,
+)
+from analysis.stats.main_model import (
+    ModelFitError,
+    adjust_p_values,
+    fit_clustered_logit,
+    fit_main_model,
+    holm,
+    separation_direction,
+)
 from analysis.stats.synthetic import simulate_frame
 
 
@@ -95,12 +107,99 @@ def test_style_only_frame_fits_style_and_position():
     assert any("style-only" in w for w in result.warnings)
 
 
-def test_perfect_separation_raises_clear_error():
-    frame, _ = simulate_frame(300, 30, seed=1)
+def plant_separating_feature(frame: pd.DataFrame, n_rows: int = 8, seed: int = 0) -> pd.DataFrame:
+    """Add ``sparkle``: non-zero in ``n_rows`` non-tie judgments, all won by the higher side."""
+    rng = np.random.default_rng(seed)
+    frame = frame.copy()
+    frame["a.sparkle"] = 0.0
+    frame["b.sparkle"] = 0.0
+    rows = rng.choice(np.flatnonzero(frame["outcome"].ne("tie")), n_rows, replace=False)
+    for row in rows:
+        side = frame["outcome"].iat[row]  # the winner gets the sparkle
+        frame.iloc[row, frame.columns.get_loc(f"{side}.sparkle")] = float(rng.integers(1, 4))
+    return frame
+
+
+def test_separating_feature_is_dropped_and_the_rest_estimated():
+    frame, truth = simulate_frame(3000, 40, seed=21)
+    planted = plant_separating_feature(frame)
+    # Without the guard the planted column sends the fit off to infinity.
+    with pytest.raises(ModelFitError, match="separation"):
+        fit_clustered_logit(model_matrix(planted, features=[*truth.beta_style, "sparkle"]))
+    result = fit_main_model(planted)
+    assert "sparkle" not in set(result.style_effects.feature)
+    assert set(result.style_effects.feature) == set(truth.beta_style)
+    notes = [w for w in result.warnings if "'sparkle'" in w]
+    assert len(notes) == 1 and "separates the outcomes" in notes[0], result.warnings
+    assert "differs in 8 of" in notes[0] and "more of it won every one" in notes[0]
+    assert result.dropped_features == [
+        {"feature": "sparkle", "reason": "separation", "detail": notes[0]}
+    ]
+    # Exactly the model without the column, and the planted effects are still found.
+    without = fit_main_model(planted, features=list(truth.beta_style))
+    pd.testing.assert_frame_equal(result.style_effects, without.style_effects)
+    style = result.style_effects.set_index("feature")
+    for feature, beta in truth.beta_style.items():
+        assert style.coef_ci_low[feature] - 0.05 <= beta <= style.coef_ci_high[feature] + 0.05
+    assert style.p_adjusted["flattery"] < 0.001
+
+
+def test_separation_by_a_combination_is_found_by_the_linear_programme():
+    frame, truth = simulate_frame(1500, 30, seed=3)
+    frame = frame.copy()
+    # Neither f nor g separates alone, but f + g > 0 exactly when a won.
+    n = len(frame)
+    rng = np.random.default_rng(1)
+    a_won = frame["outcome"].eq("a").to_numpy()
+    decided = frame["outcome"].ne("tie").to_numpy()
+    rows = rng.choice(np.flatnonzero(decided), 30, replace=False)
+    f = np.zeros(n)
+    g = np.zeros(n)
+    sign = np.where(a_won[rows], 1.0, -1.0)
+    first = rng.random(rows.size) < 0.5
+    f[rows] = sign * np.where(first, 2.0, -1.0)
+    g[rows] = sign * np.where(first, -1.0, 2.0)
+    frame["a.f"], frame["b.f"] = f, 0.0 * f
+    frame["a.g"], frame["b.g"] = g, 0.0 * g
+    features = [*truth.beta_style, "f", "g"]
+    matrix = model_matrix(frame, features=features)
+    z = (2 * matrix.endog - 1)[:, None] * matrix.exog
+    for name in ("style:f", "style:g"):
+        column = z[:, matrix.columns.index(name)]
+        assert (column > 0).any() and (column < 0).any()  # not separating on its own
+    direction = separation_direction(matrix.exog, matrix.endog)
+    assert direction is not None
+    involved = {c for c, w in zip(matrix.columns, direction, strict=True) if abs(w) > 0.1}
+    assert {"style:f", "style:g"} <= involved
+    result = fit_main_model(frame, features=features)
+    dropped = [d for d in result.dropped_features if d["reason"] == "separation"]
+    assert len(dropped) == 1 and dropped[0]["feature"] in {"f", "g"}, result.dropped_features
+    assert "quasi-separation" in dropped[0]["detail"] and "together with" in dropped[0]["detail"]
+    assert set(result.style_effects.feature) == set(features) - {dropped[0]["feature"]}
+    assert np.isfinite(result.style_effects.coef).all()
+
+
+def test_separation_direction_is_none_for_ordinary_data():
+    frame, _ = simulate_frame(800, 20, seed=8)
+    matrix = model_matrix(frame)
+    assert separation_direction(matrix.exog, matrix.endog) is None
+
+
+def test_separation_by_the_rubric_raises_and_names_it():
+    frame, _ = simulate_frame(400, 30, seed=1)
+    frame = frame.copy()
+    decided = frame["rubric.correctness"].ne(0) & frame["outcome"].ne("tie")
+    frame.loc[decided, "outcome"] = np.where(frame.loc[decided, "rubric.correctness"] > 0, "a", "b")
+    with pytest.raises(ModelFitError, match="separation: rubric:correctness"):
+        fit_main_model(frame)
+
+
+def test_when_every_style_feature_separates_nothing_is_left():
+    frame, _ = simulate_frame(300, 30, beta_style={"flattery": 0.4}, seed=1)
     frame = frame.copy()
     frame.loc[frame["a.flattery"] > frame["b.flattery"], "outcome"] = "a"
     frame.loc[frame["a.flattery"] < frame["b.flattery"], "outcome"] = "b"
-    with pytest.raises(ModelFitError, match="separation"):
+    with pytest.raises(ModelFitError, match="nothing is left"):
         fit_main_model(frame)
 
 

@@ -96,6 +96,45 @@ def test_no_tiebreak_effect_gives_diff_near_zero():
     assert covers.sum() >= len(table) - 1
 
 
+def test_feature_separating_the_tied_rubric_judgments_loses_only_its_interaction():
+    frame, truth = simulate_tiebreaker_frame(
+        n_comparisons=3000, n_annotators=40, annotator_sd=0.0, seed=5
+    )
+    frame = frame.copy()
+    rng = np.random.default_rng(2)
+    decided = frame["outcome"].ne("tie").to_numpy()
+    state = rubric_state(frame).to_numpy()
+    frame["a.sparkle"] = 0.0
+    frame["b.sparkle"] = 0.0
+    # Where the rubric is tied, the response with sparkle always won (6 judgments);
+    # where it decides, sparkle went to a random side (40 judgments).
+    tied_rows = rng.choice(np.flatnonzero(decided & (state == "tied")), 6, replace=False)
+    decided_rows = rng.choice(np.flatnonzero(decided & np.isin(state, ["a", "b"])), 40, False)
+    for row in tied_rows:
+        frame.iloc[row, frame.columns.get_loc(f"{frame['outcome'].iat[row]}.sparkle")] = 1.0
+    for row in decided_rows:
+        frame.iloc[row, frame.columns.get_loc(f"{rng.choice(['a', 'b'])}.sparkle")] = 1.0
+
+    result = tiebreak_analysis(frame)
+    table = result.table.set_index("feature")
+    sparkle = table.loc["sparkle"]
+    assert np.isfinite(sparkle.coef_decided) and np.isnan(sparkle["diff"])
+    assert np.isnan(sparkle.coef_tied) and sparkle.tied_n == 6
+    assert result.dropped_features == [
+        {
+            "feature": "sparkle",
+            "term": "interaction",
+            "reason": "separation",
+            "detail": result.dropped_features[0]["detail"],
+        }
+    ]
+    note = result.dropped_features[0]["detail"]
+    assert note.startswith("interaction of style feature 'sparkle' with 'rubric_tied' dropped")
+    assert note in result.notes
+    for feature in truth.beta_style:
+        assert np.isfinite(table.loc[feature, "diff"]), feature
+
+
 def test_style_only_data_is_not_applicable():
     frame, _ = simulate_frame(500, 30, beta_rubric={}, seed=1)
     result = tiebreak_analysis(frame)
