@@ -278,4 +278,6 @@ def _start_features(project: Project) -> None:
     # Imported here: the analysis app builds on annotation, not the other way round.
     from analysis.services.features import feature_job_enqueue
 
-    transaction.on_commit(lambda: feature_job_enqueue(project=project))
+    # robust: the import has committed; a failure to enqueue must not turn it into an error
+    # (the researcher can start extraction again from the command or the dashboard).
+    transaction.on_commit(lambda: feature_job_enqueue(project=project), robust=True)

@@ -179,6 +179,28 @@ TIEBREAK_FEATURE_EXTRACTORS = env.list(
         "analysis.features.tone.EXTRACTOR",
     ],
 )
+# Style features an analysis uses when the run does not name any: one column per concept.
+# The extractors also emit near-duplicates (length.chars / length.tokens ~ length.words,
+# flattery.rate ~ flattery.count) that would split one effect between unstable
+# coefficients. Features the project does not have are skipped with a warning; a run's
+# "features" (or `analyze --features`) overrides this, and "all" means every feature.
+TIEBREAK_ANALYSIS_FEATURES = env.list(
+    "TIEBREAK_ANALYSIS_FEATURES",
+    default=[
+        "length.words",
+        "emojis",
+        "flattery.count",
+        "agreement",
+        "markdown.headers",
+        "markdown.bold",
+        "markdown.list_items",
+        "tone.exclamations",
+        "tone.hedges",
+        "tone.confident",
+        "tone.apologies",
+        "tone.refusals",
+    ],
+)
 TIEBREAK_FEATURE_CHUNK_SIZE = env.int("TIEBREAK_FEATURE_CHUNK_SIZE", default=1000)
 TIEBREAK_RESERVATION_MINUTES = env.int("TIEBREAK_RESERVATION_MINUTES", default=30)
 

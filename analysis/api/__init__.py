@@ -1,0 +1,1 @@
+"""REST API endpoints for analysis."""

@@ -1,0 +1,1 @@
+"""Services: the business logic behind analysis views, API endpoints, commands and tasks."""

@@ -1,0 +1,58 @@
+"""Celery tasks for analysis: feature extraction chunks and analysis runs."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+
+from analysis.services.features import feature_chunk_process, feature_job_fail
+
+
+class FeatureChunkTask(Task):
+    """Records a chunk's final failure on its job, so progress shows it instead of hanging."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        job_id = kwargs.get("job_id", args[0] if args else None)
+        if job_id is not None:
+            feature_job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    base=FeatureChunkTask,
+    name="analysis.extract_feature_chunk",
+    # Idempotent (see feature_chunk_process), so a killed worker's chunk may run again.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Transient database trouble (a restart, a dropped connection, a deadlock) is retried;
+    # a bug in an extractor is not, and fails the job.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def extract_feature_chunk(job_id: int, chunk_id: int) -> bool:
+    return feature_chunk_process(job_id=job_id, chunk_id=chunk_id)
+
+
+# --- Analysis runs -------------------------------------------------------------------------
+
+
+@shared_task(
+    name="analysis.run_analysis",
+    # Idempotent: executing a run again overwrites its own result.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    # A few million judgments take minutes; stay inside the broker's visibility timeout.
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def run_analysis(run_id: int) -> str:
+    """Execute analysis run ``run_id`` and return its final status."""
+    # Imported here so that the feature tasks above do not load the statistics stack.
+    from analysis.services.runs import analysis_run_execute
+
+    return analysis_run_execute(run_id=run_id).status
