@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from analysis.features import feature_keys
 from analysis.models import AnalysisRun, JobStatus
 from analysis.report import report_context
 from analysis.selectors import feature_progress
-from analysis.services.runs import CORRECTIONS, DEFAULT_PARAMS, analysis_run_enqueue
+from analysis.services.runs import ALL_FEATURES, CORRECTIONS, DEFAULT_PARAMS, analysis_run_enqueue
 from annotation.models import Project, Role
 from annotation.selectors import project_for_member
 
@@ -45,18 +46,29 @@ class AnalysisOptionsForm(forms.Form):
         keys = feature_keys()
         self.fields["features"].choices = [(k, k) for k in keys]
         params = {**DEFAULT_PARAMS, **((latest.params or {}) if latest else {})}
-        chosen = params.get("features") or keys
+        # A run's stored features: None = the default analysis set, "all" = every feature.
+        chosen = params.get("features")
+        if chosen == ALL_FEATURES:
+            chosen = keys
+        elif not chosen:
+            chosen = settings.TIEBREAK_ANALYSIS_FEATURES
         self.fields["features"].initial = [k for k in keys if k in chosen]
         self.fields["alpha"].initial = f"{params.get('alpha', 0.05):g}"
         self.fields["correction"].initial = params.get("correction", "holm")
 
     def params(self) -> dict:
-        """The run parameters; every feature ticked means "all" (stored as None)."""
+        """The run parameters; every feature ticked means "all", the default set means None."""
         data = self.cleaned_data
-        features = data["features"]
-        all_ticked = set(features) == {k for k, _ in self.fields["features"].choices}
+        features = list(data["features"])
+        keys = [k for k, _ in self.fields["features"].choices]
+        if set(features) == set(keys):
+            stored: list[str] | str | None = ALL_FEATURES
+        elif set(features) == set(settings.TIEBREAK_ANALYSIS_FEATURES) & set(keys):
+            stored = None
+        else:
+            stored = features
         return {
-            "features": None if all_ticked else list(features),
+            "features": stored,
             "alpha": data["alpha"],
             "correction": data["correction"],
         }

@@ -208,3 +208,20 @@ def test_options_choose_features_and_intervals(sim, res_client, django_capture_o
 
     response = res_client.post("/p/sim/analysis/", {"alpha": "0.05", "correction": "holm"})
     assert response.status_code == 302 and AnalysisRun.objects.count() == 1  # no feature ticked
+
+
+def test_options_map_every_feature_to_all_and_the_default_set_to_none(sim, settings):
+    from analysis.features import feature_keys
+    from analysis.web import AnalysisOptionsForm
+
+    keys = feature_keys()
+    base = {"alpha": "0.05", "correction": "holm"}
+    every = AnalysisOptionsForm({**base, "features": keys})
+    assert every.is_valid() and every.params()["features"] == "all"
+    default = [k for k in settings.TIEBREAK_ANALYSIS_FEATURES if k in keys]
+    chosen = AnalysisOptionsForm({**base, "features": default})
+    assert chosen.is_valid() and chosen.params()["features"] is None
+    # A form without a previous run starts from the default set, an "all" run from every key.
+    assert AnalysisOptionsForm().fields["features"].initial == default
+    run = AnalysisRun(params={"features": "all"})
+    assert AnalysisOptionsForm(latest=run).fields["features"].initial == keys
