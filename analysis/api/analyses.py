@@ -23,7 +23,10 @@ class AnalysisParamsSerializer(serializers.Serializer):
     alpha = serializers.FloatField(required=False, help_text="Intervals are 1 - alpha.")
     correction = serializers.ChoiceField(choices=CORRECTIONS, required=False)
     features = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Style features; default all."
+        child=serializers.CharField(),
+        required=False,
+        help_text="Style features; default: TIEBREAK_ANALYSIS_FEATURES (one per concept); "
+        '["all"] for every feature.',
     )
     seed = serializers.IntegerField(required=False)
     cv_splits = serializers.IntegerField(required=False)
