@@ -58,3 +58,20 @@ def _client_for(user) -> APIClient:
 def api_client_for():
     """Build a token-authenticated API client for a user."""
     return _client_for
+
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that reaches the database through a fixture as ``django_db``.
+
+    The PostgreSQL pass of ``make test`` selects tests with ``-m django_db``; a test that
+    only asks for ``db`` through a fixture (e.g. ``project``) must be selected too.
+    """
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker(
+            "django_db"
+        ):
+            item.add_marker(pytest.mark.django_db)
