@@ -34,7 +34,8 @@ You will see a **prompt** and two **responses**. Read both fully before answerin
 Judge the *substance*. Friendliness, emojis, flattery ("Great question!"), agreeing with the
 user and formatting are **not** criteria: a polite wrong answer is still wrong.
 
-Keyboard: `1`/`2` pick left/right, `t` tie, `Enter` submit, `s` skip.
+Keyboard: `1`/`2`/`3` Response 1 / Response 2 / Tie, `q`/`w`/`e` strength, `Enter` submit,
+`Shift+S` skip, `?` all shortcuts.
 """
 
 
