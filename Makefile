@@ -31,9 +31,8 @@ demo: venv
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Debian's Chromium (and an emoji font for the screenshots) for the Playwright browser tests
-# (Playwright's own browser download does not
-# work offline; we point it at /usr/bin/chromium).
+# Debian's Chromium (and an emoji font for the screenshots) for the Playwright browser tests;
+# Playwright's own browser download does not work offline, so the tests use /usr/bin/chromium.
 browser:
 	@test -x /usr/bin/chromium -a -d /usr/share/fonts/truetype/noto || \
 		{ apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji; }
