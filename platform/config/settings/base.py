@@ -10,6 +10,9 @@ from pathlib import Path
 
 import environ
 
+# Pure Python, no Django: the built-in extractors' dotted paths live with the registry.
+from analysis.features.registry import DEFAULT_EXTRACTORS
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 
 env = environ.Env()
@@ -167,17 +170,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- tiebreak ----------------------------------------------------------------------------
-# Dotted paths of the style feature extractors; append your own (see docs/features.md).
+# Dotted paths of the style feature extractors: the built-ins (analysis.features.length,
+# .emojis, .flattery, .agreement, .markdown, .tone); append your own (docs/features.md).
 TIEBREAK_FEATURE_EXTRACTORS = env.list(
-    "TIEBREAK_FEATURE_EXTRACTORS",
-    default=[
-        "analysis.features.length.EXTRACTOR",
-        "analysis.features.emojis.EXTRACTOR",
-        "analysis.features.flattery.EXTRACTOR",
-        "analysis.features.agreement.EXTRACTOR",
-        "analysis.features.markdown.EXTRACTOR",
-        "analysis.features.tone.EXTRACTOR",
-    ],
+    "TIEBREAK_FEATURE_EXTRACTORS", default=list(DEFAULT_EXTRACTORS)
 )
 # Style features an analysis uses when the run does not name any: one column per concept.
 # The extractors also emit near-duplicates (length.chars / length.tokens ~ length.words,
