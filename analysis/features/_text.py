@@ -160,18 +160,39 @@ def own_voice(text: str) -> str:
     return voice
 
 
+# The words some extractor asks about (see register_words). Keeping only those makes the
+# vocabulary a handful of words instead of ~75, so every later "which of my triggers
+# occur?" intersection is nearly free; and intersecting with the token list directly
+# skips building a set of all tokens (~3 µs instead of ~4 µs, then ~0.2 µs per check
+# instead of ~1.5 µs).
+_REGISTERED: frozenset[bytes] = frozenset()
+
+
+def register_words(words: Iterable[bytes]) -> None:
+    """Make :func:`vocabulary` report these words when they occur.
+
+    :class:`PhraseGroups` registers its trigger words itself; an extractor that checks
+    other words against the vocabulary registers them at import time.
+    """
+    global _REGISTERED
+    new = frozenset(words) - _REGISTERED
+    if new:
+        _REGISTERED |= new
+        vocabulary.cache_clear()  # cached vocabularies could lack the new words
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def vocabulary(text: str) -> frozenset[bytes]:
-    """Return the distinct ASCII words of :func:`own_voice`, as ``bytes``.
+    """Return the registered words (see :func:`register_words`) in :func:`own_voice`.
 
-    Words are runs of ASCII letters, digits and ``_``. Everything else separates words,
-    apostrophes included (``you're`` gives ``b"you"`` and ``b"re"``), and so do non-ASCII
-    characters: ``sorry😔`` gives ``b"sorry"`` and ``café`` gives ``b"caf"``, harmless
-    since every phrase the extractors look for is ASCII. Use it as a cheap "could this
-    phrase occur?" filter: ``b"sorry" in vocabulary(text)``.
+    Words are ``bytes``: runs of ASCII letters, digits and ``_``. Everything else
+    separates words, apostrophes included (``you're`` gives ``b"you"`` and ``b"re"``),
+    and so do non-ASCII characters: ``sorry😔`` gives ``b"sorry"`` and ``café`` gives
+    ``b"caf"``, harmless since every phrase the extractors look for is ASCII. Use it as a
+    cheap "could this phrase occur?" filter: ``b"sorry" in vocabulary(text)``.
     """
     encoded = own_voice(text).encode("utf-8", "surrogatepass")
-    return frozenset(encoded.translate(_PUNCT_TO_SPACE).split())
+    return _REGISTERED.intersection(encoded.translate(_PUNCT_TO_SPACE).split())
 
 
 # --------------------------------------------------------------------------- phrase regexes
@@ -284,7 +305,8 @@ class PhraseGroups:
     """Counts occurrences of a family of phrases, each group keyed by a trigger word.
 
     A group runs only when its trigger word is in the response's vocabulary (see
-    :func:`vocabulary`); which groups run is one C-level set intersection. (Counting a
+    :func:`vocabulary`; the triggers are registered there on construction); which groups
+    run is one C-level set intersection. (Counting a
     bare word with ``bytes.count(b" word ")`` on a space-separated copy was tried: it is
     slower than the regex, because a needle ending in a space defeats the substring
     search's skip table on text full of spaces.) Groups combine with ``+``.
@@ -298,6 +320,7 @@ class PhraseGroups:
             by_trigger[trigger] = (*by_trigger.get(trigger, ()), pattern)
         self._by_trigger = by_trigger
         self._triggers = frozenset(by_trigger)
+        register_words(self._triggers)
 
     def __add__(self, other: PhraseGroups) -> PhraseGroups:
         return PhraseGroups([*self._pairs(), *other._pairs()])

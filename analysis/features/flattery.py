@@ -9,6 +9,7 @@ from analysis.features._text import (
     Message,
     own_voice,
     phrase_groups,
+    register_words,
     vocabulary,
     word_count,
 )
@@ -230,6 +231,9 @@ _OF_YOU = phrase_groups(
 _EXCLAIMED = phrase_groups(
     {adj: [f"^{adj}!", f"{{oh|wow|ah}}, {adj}!", f"{{oh|wow|ah}} {adj}!"] for adj in _INTERJECTIONS}
 )
+
+
+register_words(_NOUN_WORDS | _YOU_ARE_WORDS | _YOUR_NOUNS | {b"you", b"your"})
 
 
 def _negated_before(voice: str, start: int) -> bool:

@@ -14,6 +14,7 @@ from analysis.features._text import (
     normalize_prompt,
     own_voice,
     phrase_groups,
+    register_words,
     strip_code,
     trie_regex,
     vocabulary,
@@ -72,9 +73,17 @@ def test_own_voice_removes_quotes_blockquotes_and_code():
 
 
 def test_vocabulary_splits_punctuation_apostrophes_and_non_ascii():
-    vocab = vocabulary("You're RIGHT, (maybe)... well—actually; don't! sorry😔 snake_case")
-    assert {b"you", b"re", b"right", b"maybe", b"well", b"actually", b"don", b"t"} <= vocab
-    assert {b"sorry", b"snake_case"} <= vocab
+    expected = {b"you", b"re", b"right", b"maybe", b"well", b"actually", b"don", b"t"}
+    register_words([*expected, b"sorry", b"snake_case", b"caf", b"unused"])
+    vocab = vocabulary("You're RIGHT, (maybe)... well—actually; don't! sorry😔 snake_case café")
+    assert vocab == {*expected, b"sorry", b"snake_case", b"caf"}
+
+
+def test_vocabulary_reports_only_registered_words():
+    text = "Zebras quietly graze."
+    assert b"zebras" not in vocabulary(text)
+    register_words([b"zebras"])  # clears cached vocabularies, so this text is re-read
+    assert b"zebras" in vocabulary(text)
 
 
 def test_expand():
