@@ -32,10 +32,10 @@ def test_embedded_default_is_sqlite_and_eager():
     out = _run(
         SETUP.format(module="base") + ";"
         "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["django.db.backends.sqlite3", "True"]
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "True", "memory://localhost/"]
 
 
 def test_environment_selects_postgresql_and_redis():
