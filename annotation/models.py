@@ -411,11 +411,20 @@ class CriterionAnswer(models.Model):
 
 
 class ImportRun(TimeStamped):
-    """A record of one import: who, what file, how many rows, and the outcome."""
+    """A record of one import: who, what file, how many rows, and the outcome.
+
+    An import run in the request or command is recorded once it has finished. A large
+    upload is stored in ``upload`` and recorded as ``queued``; the ``run_import`` task
+    takes it to ``running`` and then ``succeeded`` or ``failed``, and deletes the file.
+    """
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
     user = models.ForeignKey(
@@ -430,6 +439,8 @@ class ImportRun(TimeStamped):
     n_skipped = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    # A queued upload, until its import has finished.
+    upload = models.FileField(upload_to="imports/%Y/%m/", max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,17 +1,32 @@
-"""``POST /api/projects/<slug>/imports/``: upload a file of comparisons (researchers only)."""
+"""Imports through the API (researchers only).
+
+``POST /api/projects/<slug>/imports/`` uploads a file: imported in the request (201) or, when
+larger than ``TIEBREAK_IMPORT_INLINE_MAX_BYTES``, queued for a worker (202, then poll
+``GET /api/projects/<slug>/imports/<id>/``). ``GET /api/projects/<slug>/imports/`` lists
+the project's imports, newest first.
+"""
 
 from __future__ import annotations
 
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.models import Role
+from annotation.models import ImportRun, Project, Role
 from annotation.selectors import project_for_member, user_roles
-from annotation.services.imports import FORMAT_CHOICES, ImportFailed, import_file
+from annotation.services.imports import (
+    FORMAT_CHOICES,
+    ImportFailed,
+    import_enqueue,
+    import_file,
+    import_should_queue,
+)
 
 
 class ImportInputSerializer(serializers.Serializer):
@@ -44,13 +59,52 @@ class ImportErrorsSerializer(serializers.Serializer):
     errors = ImportProblemSerializer(many=True)
 
 
-class ImportView(APIView):
+class ImportRunSerializer(serializers.ModelSerializer):
+    errors = ImportProblemSerializer(many=True)
+    warnings = ImportProblemSerializer(many=True, help_text="The first 200, then a count.")
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id",
+            "filename",
+            "format",
+            "status",
+            "created_at",
+            "updated_at",
+            "n_comparisons_created",
+            "n_comparisons_existing",
+            "n_judgments_created",
+            "n_skipped",
+            "errors",
+            "warnings",
+        ]
+
+
+def _researcher_project(request, slug: str) -> Project:
+    """The project, for its researchers (and staff); 403 for its annotators, 404 for others."""
+    project = project_for_member(slug=slug, user=request.user)
+    if not request.user.is_staff and Role.RESEARCHER not in user_roles(
+        project=project, user=request.user
+    ):
+        raise PermissionDenied("Only the project's researchers can import.")
+    return project
+
+
+class ImportView(ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = ImportRunSerializer
+
+    def get_queryset(self):
+        return _researcher_project(self.request, self.kwargs["slug"]).imports.all()
 
     @extend_schema(
         request={"multipart/form-data": ImportInputSerializer},
         responses={
             201: ImportResultSerializer,
+            202: OpenApiResponse(
+                ImportRunSerializer, description="Large file queued; poll the run's URL."
+            ),
             400: OpenApiResponse(
                 ImportErrorsSerializer, description="Nothing written; errors name line and field."
             ),
@@ -58,11 +112,7 @@ class ImportView(APIView):
         },
     )
     def post(self, request, slug: str):
-        project = project_for_member(slug=slug, user=request.user)
-        if not request.user.is_staff and Role.RESEARCHER not in user_roles(
-            project=project, user=request.user
-        ):
-            raise PermissionDenied("Only the project's researchers can import.")
+        project = _researcher_project(request, slug)
         form = ImportInputSerializer(data=request.data)
         if not form.is_valid():
             errors = [
@@ -71,6 +121,18 @@ class ImportView(APIView):
             ]
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         upload = form.validated_data["file"]
+        if import_should_queue(upload):
+            run = import_enqueue(
+                project=project,
+                upload=upload,
+                format=form.validated_data.get("format", "auto"),
+                user=request.user,
+            )
+            run.refresh_from_db()  # eager Celery has imported it already
+            headers = {"Location": reverse("api-import", args=[project.slug, run.pk])}
+            return Response(
+                ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED, headers=headers
+            )
         try:
             result = import_file(
                 project=project,
@@ -88,3 +150,10 @@ class ImportView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class ImportRunView(APIView):
+    @extend_schema(responses={200: ImportRunSerializer})
+    def get(self, request, slug: str, run_id: int):
+        project = _researcher_project(request, slug)
+        return Response(ImportRunSerializer(get_object_or_404(project.imports, pk=run_id)).data)

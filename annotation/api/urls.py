@@ -3,7 +3,7 @@
 from django.urls import path
 
 from annotation.api import views
-from annotation.api.imports import ImportView
+from annotation.api.imports import ImportRunView, ImportView
 
 urlpatterns = [
     path("projects/", views.ProjectListView.as_view(), name="api-projects"),
@@ -21,4 +21,9 @@ urlpatterns = [
     ),
     path("assignments/<int:assignment_id>/skip/", views.SkipView.as_view(), name="api-skip"),
     path("projects/<slug:slug>/imports/", ImportView.as_view(), name="api-imports"),
+    path(
+        "projects/<slug:slug>/imports/<int:run_id>/",
+        ImportRunView.as_view(),
+        name="api-import",
+    ),
 ]

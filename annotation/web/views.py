@@ -21,7 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotation.models import Assignment, JudgmentSource, Project, Role
+from analysis.selectors import feature_progress
+from annotation.models import Assignment, ImportRun, JudgmentSource, Project, Role
 from annotation.selectors import (
     annotator_progress,
     assignment_for_annotator,
@@ -31,7 +32,13 @@ from annotation.selectors import (
     user_roles,
 )
 from annotation.services.assignment import NotAMember, assignment_next, assignment_skip
-from annotation.services.imports import ImportFailed, ImportResult, import_file
+from annotation.services.imports import (
+    ImportFailed,
+    ImportResult,
+    import_enqueue,
+    import_file,
+    import_should_queue,
+)
 from annotation.services.judgments import JudgmentConflict, judgment_submit
 from annotation.web.forms import ImportForm
 from annotation.web.markdown import render_markdown
@@ -258,15 +265,6 @@ def annotate_skip(request: HttpRequest, slug: str, assignment_id: int) -> HttpRe
 # --- Researchers --------------------------------------------------------------------------
 
 
-def _feature_progress(project: Project) -> dict | None:
-    """The feature job's progress; None without a job (or before analysis ships it)."""
-    try:
-        from analysis.selectors import feature_progress
-    except ImportError:  # pragma: no cover - analysis is developed alongside
-        return None
-    return feature_progress(project=project)
-
-
 def _import_summary(result: ImportResult) -> str:
     parts = [
         f"{result.n_records} records ({result.format})",
@@ -281,6 +279,28 @@ def _import_summary(result: ImportResult) -> str:
     return ", ".join(parts)
 
 
+def _queued_import_response(request: HttpRequest, project: Project, run: ImportRun):
+    """Redirect after queueing a large upload, saying where it stands (eager Celery, the
+    embedded default, has finished it already)."""
+    run.refresh_from_db()
+    if run.status == ImportRun.Status.SUCCEEDED:
+        messages.success(
+            request,
+            f"Imported {run.filename}: {run.n_comparisons_created} new comparisons, "
+            f"{run.n_comparisons_existing} already present, "
+            f"{run.n_judgments_created} judgments imported.",
+        )
+    elif run.status == ImportRun.Status.FAILED:
+        messages.error(request, f"Nothing was imported from {run.filename}: see Recent imports.")
+    else:
+        messages.info(
+            request,
+            f"{run.filename} is large, so it is being imported in the background. "
+            "Recent imports shows its status; reload the page to update it.",
+        )
+    return redirect("dashboard", slug=project.slug)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
@@ -292,6 +312,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
+            if import_should_queue(upload):
+                run = import_enqueue(
+                    project=project,
+                    upload=upload,
+                    format=form.cleaned_data["format"],
+                    user=request.user,
+                )
+                return _queued_import_response(request, project, run)
             try:
                 result = import_file(
                     project=project,
@@ -317,7 +345,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "progress": project_progress(project=project),
-        "features": _feature_progress(project),
+        "features": feature_progress(project=project),
         "form": form,
         "import_errors": import_errors,
         "recent_imports": project.imports.all()[:5],

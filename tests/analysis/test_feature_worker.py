@@ -1,8 +1,10 @@
-"""Feature extraction end to end: real Redis, real Celery workers, PostgreSQL, kill -9."""
+"""Feature extraction (and queued imports) end to end: real Redis, real Celery workers,
+PostgreSQL, kill -9."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -16,12 +18,15 @@ from types import SimpleNamespace
 import kombu.pools
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Count
 
 from analysis.features.registry import active_registry
 from analysis.models import FeatureChunk, FeatureJob, FeatureValue, JobStatus
 from analysis.services.features import feature_job_enqueue
+from annotation.models import ImportRun, Response
+from annotation.services.imports import import_enqueue
 from config.celery_app import app as celery_app
 from tests.factories import ProjectFactory, PromptFactory, ResponseFactory
 
@@ -84,7 +89,9 @@ def workers(broker, tmp_path):
     """Start real ``celery worker`` processes; every one still running is killed at the end."""
     started: list[subprocess.Popen] = []
 
-    def start(*, chunk_delay: float = 0.0) -> subprocess.Popen:
+    def start(*, chunk_delay: float = 0.0, queues: tuple[str, ...] = ()) -> subprocess.Popen:
+        """``queues``: more queues to consume, e.g. the default one, where tasks sent by
+        the worker itself go."""
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         env = {
             **os.environ,
@@ -97,7 +104,14 @@ def workers(broker, tmp_path):
         }
         command = [str(CELERY), "-A", "config", "worker", "--pool=prefork", "--concurrency=1"]
         command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
-        command += ["-Q", broker.queue, "-n", f"test-{uuid.uuid4().hex[:8]}@%h", "-l", "INFO"]
+        command += [
+            "-Q",
+            ",".join((broker.queue, *queues)),
+            "-n",
+            f"test-{uuid.uuid4().hex[:8]}@%h",
+            "-l",
+            "INFO",
+        ]
         process = subprocess.Popen(
             command,
             env=env,
@@ -249,3 +263,33 @@ def test_kill_9_of_the_whole_worker_redelivers_after_visibility_timeout(workers,
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert victim.done and victim.attempts >= 2
     _assert_extracted_exactly_once(project, responses)
+
+
+def test_worker_imports_a_queued_upload_then_extracts_its_features(workers):
+    """A large upload, queued by the web process, is imported by a worker, and the import's
+    commit starts the feature job on the same worker, with no other action."""
+    workers(queues=("celery",))  # the worker sends the feature chunks to the default queue
+    records = [
+        {"id": f"w-{i}", "prompt": f"Q{i}?", "response_a": TEXTS[i % 5], "response_b": f"No. {i}"}
+        for i in range(40)
+    ]
+    body = "".join(json.dumps(r) + "\n" for r in records).encode()
+    project = ProjectFactory()
+    run = import_enqueue(project=project, upload=SimpleUploadedFile("big.jsonl", body))
+    assert run.status == ImportRun.Status.QUEUED
+
+    def finished():
+        run.refresh_from_db()
+        return run.status in ImportRun.FINISHED
+
+    _wait_for(finished, timeout=60, what="the import to finish")
+    assert run.status == ImportRun.Status.SUCCEEDED, run.errors
+    assert run.n_comparisons_created == 40
+    # The stored upload is deleted just after the outcome is saved.
+    _wait_for(lambda: finished() and not run.upload, timeout=10, what="the upload's deletion")
+    job = _wait_for(
+        lambda: FeatureJob.objects.filter(project=project).first(), timeout=30, what="a job"
+    )
+    _wait_for(lambda: _job_finished(job), timeout=120, what="the job to finish")
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    _assert_extracted_exactly_once(project, list(Response.objects.filter(project=project)))

@@ -79,6 +79,7 @@ def import_file(
     filename: str | None = None,
     start_features: bool = True,
     batch_size: int = BATCH_SIZE,
+    import_run: ImportRun | None = None,
 ) -> ImportResult:
     """Import comparisons (and their judgments) from a file into ``project``.
 
@@ -88,7 +89,8 @@ def import_file(
     transaction. Re-importing a file adds nothing twice: comparisons are keyed by
     (project, id) and judgments by (comparison, external annotator). Gzip-compressed
     input is read transparently. With ``start_features`` a feature extraction job for
-    the project is enqueued once the import has committed.
+    the project is enqueued once the import has committed. ``import_run``, a queued
+    upload's run, is updated with the outcome instead of a new run being recorded.
     """
     if format not in FORMAT_CHOICES:
         raise ValueError(f"unknown format {format!r}; expected one of {FORMAT_CHOICES}")
@@ -126,7 +128,8 @@ def import_file(
                 if not n_records:
                     problems.error(ImportErrorItem(None, "", "the file holds no records"))
                     raise _Rollback
-                run = ImportRun.objects.create(
+                run = _record_run(
+                    import_run,
                     project=project,
                     user=user,
                     filename=name[:500],
@@ -170,7 +173,8 @@ def import_file(
             import_run=run,
         )
     # Written after the rollback: the one row a failed import leaves, for the UI.
-    run = ImportRun.objects.create(
+    run = _record_run(
+        import_run,
         project=project,
         user=user,
         filename=name[:500],
@@ -180,6 +184,16 @@ def import_file(
         warnings=problems.warnings_for_storage(),
     )
     raise ImportFailed(problems.errors, import_run=run)
+
+
+def _record_run(run: ImportRun | None, **fields) -> ImportRun:
+    """Save the outcome on ``run`` (a queued upload's), or record a new run."""
+    if run is None:
+        return ImportRun.objects.create(**fields)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save()
+    return run
 
 
 def _criteria(project: Project) -> dict[str, CriterionSpec]:

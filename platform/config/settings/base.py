@@ -144,6 +144,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pairwise preference annotation and style-bias analysis.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status" field with its own choices; name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportRunStatusEnum": "annotation.models.ImportRun.Status",
+        "JobStatusEnum": "analysis.models.JobStatus",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------
@@ -202,6 +207,11 @@ TIEBREAK_ANALYSIS_FEATURES = env.list(
 )
 TIEBREAK_FEATURE_CHUNK_SIZE = env.int("TIEBREAK_FEATURE_CHUNK_SIZE", default=1000)
 TIEBREAK_RESERVATION_MINUTES = env.int("TIEBREAK_RESERVATION_MINUTES", default=30)
+# Uploads larger than this are imported in the background by a Celery task (the request
+# would time out: 10 MB is ~10,000 comparisons, imported in a few seconds).
+TIEBREAK_IMPORT_INLINE_MAX_BYTES = env.int(
+    "TIEBREAK_IMPORT_INLINE_MAX_BYTES", default=10 * 1024 * 1024
+)
 
 LOGGING = {
     "version": 1,
