@@ -156,7 +156,11 @@ class Membership(TimeStamped):
 class Prompt(TimeStamped):
     """A prompt: always stored as role/content messages; a plain string is one user turn."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="prompts")
+    # The (project, …) index or unique constraint below serves lookups by project; a
+    # separate index on project alone would only slow imports down.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="prompts", db_index=False
+    )
     messages = models.JSONField(help_text='[{"role": "user", "content": "..."}, ...]')
     is_conversation = models.BooleanField(
         default=False, help_text="False when imported as a single string."
@@ -185,7 +189,11 @@ class Prompt(TimeStamped):
 class Response(TimeStamped):
     """One model response. Each comparison owns its two responses (no cross-pair dedupe)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="responses")
+    # The (project, …) index or unique constraint below serves lookups by project; a
+    # separate index on project alone would only slow imports down.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
     text = models.TextField(blank=True)
     model = models.CharField(max_length=200, blank=True)
@@ -206,7 +214,11 @@ class Comparison(TimeStamped):
     re-check capacity on the locked row itself under concurrency.
     """
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comparisons")
+    # The (project, …) index or unique constraint below serves lookups by project; a
+    # separate index on project alone would only slow imports down.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="comparisons", db_index=False
+    )
     external_id = models.CharField(max_length=200)
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="comparisons")
     response_a = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="as_a")
@@ -359,7 +371,6 @@ class Judgment(models.Model):
                 name="judgment_seconds_nonnegative",
             ),
         ]
-        indexes = [models.Index(fields=["comparison"], name="judgment_comparison")]
 
     def __str__(self) -> str:
         return f"judgment {self.pk}: {self.choice} on {self.comparison_id}"

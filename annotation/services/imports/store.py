@@ -67,7 +67,6 @@ class PostgresStore(DjangoStore):
     def __init__(self, now: datetime):
         super().__init__(now)
         self._sequences: dict[str, str] = {}
-        self._staged = False
 
     def _ids(self, cursor, table: str, n: int) -> list[int]:
         sequence = self._sequences.get(table)
@@ -108,37 +107,32 @@ class PostgresStore(DjangoStore):
         return ids
 
     def insert_prompts(self, project_id: int, rows: list[tuple[Any, bool, str]]) -> dict[str, int]:
+        # ON CONFLICT lets a concurrent import's identical prompt win quietly, which a COPY
+        # cannot. The rows travel as three arrays: a staging table would need a TRUNCATE
+        # per batch, and TRUNCATE scans the transaction's whole queue of pending foreign-key
+        # checks (one per row written so far), which made large imports quadratic.
         table = connection.ops.quote_name(Prompt._meta.db_table)
+        hashes = [h for _, _, h in rows]
         with connection.cursor() as cursor:
-            if not self._staged:
-                # A staging table lets a concurrent import's identical prompt win quietly
-                # (ON CONFLICT), which a COPY straight into the table cannot.
-                cursor.execute(
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS tiebreak_import_prompt "
-                    "(messages text, is_conversation boolean, content_hash varchar(64)) "
-                    "ON COMMIT DROP"
-                )
-                self._staged = True
-            cursor.execute("TRUNCATE tiebreak_import_prompt")
-            self._copy(
-                cursor,
-                "tiebreak_import_prompt",
-                ["messages", "is_conversation", "content_hash"],
-                ["text", "bool", "text"],
-                ((json.dumps(m), c, h) for m, c, h in rows),
-            )
             cursor.execute(
                 f"INSERT INTO {table} (project_id, messages, is_conversation, content_hash, "
                 "created_at, updated_at) "
-                "SELECT %s, messages::jsonb, is_conversation, content_hash, %s, %s "
-                "FROM tiebreak_import_prompt ON CONFLICT DO NOTHING",
-                [project_id, self.now, self.now],
+                "SELECT %s, m::jsonb, c, h, %s, %s "
+                "FROM unnest(%s::text[], %s::boolean[], %s::text[]) AS s(m, c, h) "
+                "ON CONFLICT DO NOTHING",
+                [
+                    project_id,
+                    self.now,
+                    self.now,
+                    [json.dumps(m) for m, _, _ in rows],
+                    [c for _, c, _ in rows],
+                    hashes,
+                ],
             )
             cursor.execute(
-                f"SELECT p.content_hash, p.id FROM {table} p "
-                "JOIN tiebreak_import_prompt s ON s.content_hash = p.content_hash "
-                "WHERE p.project_id = %s",
-                [project_id],
+                f"SELECT content_hash, id FROM {table} "
+                "WHERE project_id = %s AND content_hash = ANY(%s)",
+                [project_id, hashes],
             )
             return dict(cursor.fetchall())
 
