@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
 
 from analysis.services.features import feature_chunk_process, feature_job_fail
+from config.celery_app import IDEMPOTENT_TASK_OPTIONS
 
 
 class FeatureChunkTask(Task):
@@ -20,14 +20,9 @@ class FeatureChunkTask(Task):
 @shared_task(
     base=FeatureChunkTask,
     name="analysis.extract_feature_chunk",
-    # Idempotent (see feature_chunk_process), so a killed worker's chunk may run again.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # Transient database trouble (a restart, a dropped connection, a deadlock) is retried;
-    # a bug in an extractor is not, and fails the job.
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    # Idempotent (see feature_chunk_process), so a killed worker's chunk may run again; a
+    # bug in an extractor is not retried, and fails the job.
+    **IDEMPOTENT_TASK_OPTIONS,
     max_retries=5,
 )
 def extract_feature_chunk(job_id: int, chunk_id: int) -> bool:
@@ -40,11 +35,7 @@ def extract_feature_chunk(job_id: int, chunk_id: int) -> bool:
 @shared_task(
     name="analysis.run_analysis",
     # Idempotent: executing a run again overwrites its own result.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    **IDEMPOTENT_TASK_OPTIONS,
     max_retries=3,
     # A few million judgments take minutes; stay inside the broker's visibility timeout.
     soft_time_limit=50 * 60,

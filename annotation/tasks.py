@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
 
 from annotation.services.imports.queue import import_run_execute, import_run_fail
+from config.celery_app import IDEMPOTENT_TASK_OPTIONS
 
 
 class ImportTask(Task):
@@ -21,11 +21,7 @@ class ImportTask(Task):
     base=ImportTask,
     name="annotation.run_import",
     # Idempotent: an import is one transaction, and a finished run is not imported again.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    **IDEMPOTENT_TASK_OPTIONS,
     max_retries=3,
     # 1M comparisons take a few minutes; stay inside the broker's visibility timeout.
     soft_time_limit=50 * 60,

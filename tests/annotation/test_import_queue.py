@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.urls import reverse
 
 from analysis.models import FeatureJob
@@ -168,3 +169,8 @@ def test_dashboard_upload_is_queued_and_its_outcome_listed(
     assert "huge.jsonl is large, so it is being imported in the background" in html
     assert "Failed" in html and "1 problem" in html
     assert "line 2, <code>prompt</code>: empty prompt" in html
+
+
+def test_the_task_survives_a_killed_worker_and_transient_database_trouble():
+    assert run_import.acks_late and run_import.reject_on_worker_lost
+    assert OperationalError in run_import.autoretry_for
