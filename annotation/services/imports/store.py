@@ -15,7 +15,18 @@ from typing import Any
 
 from django.db import connection, models
 
-from annotation.models import Prompt
+from annotation.models import Comparison, Prompt, Response
+
+# What the import compares to tell a repeated comparison from a conflicting one.
+_COMPARISON_CONTENT = (
+    "external_id",
+    "id",
+    "prompt__content_hash",
+    "response_a__text",
+    "response_a__model",
+    "response_b__text",
+    "response_b__model",
+)
 
 
 def _timestamp_fields(model: type[models.Model]) -> list[str]:
@@ -40,6 +51,23 @@ class DjangoStore:
         model.objects.bulk_create(objects)
         return [obj.pk for obj in objects]
 
+    def existing_comparisons(self, project_id: int, external_ids: list[str]) -> list[tuple]:
+        """``(external_id, id, prompt hash, a text, a model, b text, b model)`` of the
+        project's comparisons with these ids."""
+        return list(
+            Comparison.objects.filter(
+                project_id=project_id, external_id__in=external_ids
+            ).values_list(*_COMPARISON_CONTENT)
+        )
+
+    def prompt_ids(self, project_id: int, hashes: list[str]) -> dict[str, int]:
+        """The ids of the project's prompts with these content hashes."""
+        return dict(
+            Prompt.objects.filter(project_id=project_id, content_hash__in=hashes).values_list(
+                "content_hash", "id"
+            )
+        )
+
     def insert_prompts(self, project_id: int, rows: list[tuple[Any, bool, str]]) -> dict[str, int]:
         """Insert prompts (messages, is_conversation, content_hash) that may exist already
         (a concurrent import); return every hash's id."""
@@ -50,11 +78,7 @@ class DjangoStore:
             ],
             ignore_conflicts=True,
         )
-        return dict(
-            Prompt.objects.filter(
-                project_id=project_id, content_hash__in=[h for _, _, h in rows]
-            ).values_list("content_hash", "id")
-        )
+        return self.prompt_ids(project_id, [h for _, _, h in rows])
 
 
 class PostgresStore(DjangoStore):
@@ -106,6 +130,43 @@ class PostgresStore(DjangoStore):
             self._copy(cursor, table, columns, types, values)
         return ids
 
+    # Lookups probe the (project, key) unique index once per key: a LATERAL subquery per
+    # key, kept from being flattened into a join by its LIMIT 1 (the key is unique). The
+    # planner's statistics predate the rows this import's transaction has written, so with
+    # "project_id = %s AND key = ANY(%s)", or a join, it scans every row of the project
+    # written so far and filters, and each batch costs more than the one before.
+
+    def existing_comparisons(self, project_id: int, external_ids: list[str]) -> list[tuple]:
+        comparison = connection.ops.quote_name(Comparison._meta.db_table)
+        response = connection.ops.quote_name(Response._meta.db_table)
+        prompt = connection.ops.quote_name(Prompt._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.external_id, c.id, p.content_hash, a.text, a.model, b.text, b.model "
+                "FROM unnest(%s::text[]) AS k(external_id) "
+                f"CROSS JOIN LATERAL (SELECT * FROM {comparison} "
+                "  WHERE project_id = %s AND external_id = k.external_id LIMIT 1) AS c "
+                f"JOIN {prompt} p ON p.id = c.prompt_id "
+                f"JOIN {response} a ON a.id = c.response_a_id "
+                f"JOIN {response} b ON b.id = c.response_b_id",
+                [external_ids, project_id],
+            )
+            return cursor.fetchall()
+
+    def prompt_ids(self, project_id: int, hashes: list[str]) -> dict[str, int]:
+        with connection.cursor() as cursor:
+            return dict(self._prompt_ids(cursor, project_id, hashes))
+
+    def _prompt_ids(self, cursor, project_id: int, hashes: list[str]) -> list[tuple[str, int]]:
+        prompt = connection.ops.quote_name(Prompt._meta.db_table)
+        cursor.execute(
+            "SELECT p.content_hash, p.id FROM unnest(%s::text[]) AS k(content_hash) "
+            f"CROSS JOIN LATERAL (SELECT content_hash, id FROM {prompt} "
+            "  WHERE project_id = %s AND content_hash = k.content_hash LIMIT 1) AS p",
+            [hashes, project_id],
+        )
+        return cursor.fetchall()
+
     def insert_prompts(self, project_id: int, rows: list[tuple[Any, bool, str]]) -> dict[str, int]:
         # ON CONFLICT lets a concurrent import's identical prompt win quietly, which a COPY
         # cannot. The rows travel as three arrays: a staging table would need a TRUNCATE
@@ -129,12 +190,7 @@ class PostgresStore(DjangoStore):
                     hashes,
                 ],
             )
-            cursor.execute(
-                f"SELECT content_hash, id FROM {table} "
-                "WHERE project_id = %s AND content_hash = ANY(%s)",
-                [project_id, hashes],
-            )
-            return dict(cursor.fetchall())
+            return dict(self._prompt_ids(cursor, project_id, hashes))
 
 
 _TYPE_NAMES = {

@@ -127,17 +127,7 @@ class BatchWriter:
 
     def _existing(self, groups: dict[str, ComparisonIn]) -> dict[str, tuple[int, ComparisonIn]]:
         """Comparisons of the batch that exist already, with the records to attach to them."""
-        rows = Comparison.objects.filter(
-            project=self.project, external_id__in=list(groups)
-        ).values_list(
-            "external_id",
-            "id",
-            "prompt__content_hash",
-            "response_a__text",
-            "response_a__model",
-            "response_b__text",
-            "response_b__model",
-        )
+        rows = self.store.existing_comparisons(self.project.pk, list(groups))
         existing = {}
         for external_id, pk, *content in rows:
             item = groups[external_id]
@@ -166,11 +156,7 @@ class BatchWriter:
 
     def _prompt_ids(self, new: list[ComparisonIn]) -> dict[str, int]:
         wanted = {item.prompt_hash: item for item in new}
-        found = dict(
-            self.project.prompts.filter(content_hash__in=list(wanted)).values_list(
-                "content_hash", "id"
-            )
-        )
+        found = self.store.prompt_ids(self.project.pk, list(wanted))
         missing = [
             (item.messages, item.is_conversation, digest)
             for digest, item in wanted.items()
