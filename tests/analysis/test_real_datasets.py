@@ -15,17 +15,16 @@ from analysis.models import JobStatus
 from analysis.services.runs import analysis_run_now
 from annotation.services.imports import import_file
 from annotation.services.projects import project_create
+from tests.datasets import HH_RLHF, PANDALM, PANDALM_MODELS
 
 pytestmark = pytest.mark.django_db
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 RUBRIC = {
     "name": "overall-preference",
     "criteria": [
         {"key": "helpfulness", "label": "Helpfulness", "kind": "compare"},
     ],
 }
-PANDALM_MODELS = {"bloom-7b", "cerebras-gpt-6.7B", "llama-7b", "opt-7b", "pythia-6.9b"}
 
 
 def _analyse(slug: str, path: Path, capture) -> dict:
@@ -56,9 +55,7 @@ def _effects(result: dict) -> str:
 
 
 def test_pandalm_testset(django_capture_on_commit_callbacks):
-    result = _analyse(
-        "pandalm", DATASETS / "pandalm-testset-v1.json", django_capture_on_commit_callbacks
-    )
+    result = _analyse("pandalm", PANDALM, django_capture_on_commit_callbacks)
     assert result["has_rubric"] is False and result["style_only"] is True
     assert result["model"]["label"] == "style-only"
     assert (result["n_judgments"], result["n_comparisons"], result["n_annotators"]) == (
@@ -108,7 +105,7 @@ def test_pandalm_testset(django_capture_on_commit_callbacks):
 def test_hh_rlhf_harmless_base(django_capture_on_commit_callbacks):
     result = _analyse(
         "hh-rlhf",
-        DATASETS / "hh-rlhf-harmless-base-test.jsonl.gz",
+        HH_RLHF,
         django_capture_on_commit_callbacks,
     )
     assert result["style_only"] is True

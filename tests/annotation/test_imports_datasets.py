@@ -6,16 +6,14 @@ import pytest
 
 from annotation.models import Comparison, Judgment, Response
 from annotation.services.imports import import_file
-from tests.annotation.test_imports_helpers import DATASETS, assert_judgment_counts_consistent
+from tests.annotation.test_imports_helpers import assert_judgment_counts_consistent
+from tests.datasets import HH_RLHF, PANDALM
 
 pytestmark = pytest.mark.django_db
 
-HH = DATASETS / "hh-rlhf-harmless-base-test.jsonl.gz"
-PANDALM = DATASETS / "pandalm-testset-v1.json"
-
 
 def test_hh_rlhf_harmless_base_test(project):
-    result = import_file(project=project, path_or_fileobj=HH, start_features=False)
+    result = import_file(project=project, path_or_fileobj=HH_RLHF, start_features=False)
 
     assert result.format == "hh-rlhf"
     assert result.n_records == 2312

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from annotation.models import Comparison, CriterionAnswer, ImportRun, Judgment, Prompt, Response
 
-DATASETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
-
 
 def write_jsonl(path: Path, records, *, gz: bool = False) -> Path:
     text = "".join(

@@ -8,13 +8,13 @@ import importlib
 import json
 import math
 import re
-from pathlib import Path
 
 import emoji
 import pytest
 
 from analysis.features import DEFAULT_EXTRACTORS, load_registry
 from analysis.features.emojis import count_emojis
+from tests.datasets import HH_RLHF, PANDALM
 
 MODULES = [
     "analysis.features._text",
@@ -25,9 +25,6 @@ MODULES = [
     "analysis.features.markdown",
     "analysis.features.tone",
 ]
-DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
-HH = DATASETS / "hh-rlhf-harmless-base-test.jsonl.gz"
-PANDALM = DATASETS / "pandalm-testset-v1.json"
 REGISTRY = load_registry(DEFAULT_EXTRACTORS)
 
 
@@ -40,7 +37,7 @@ def test_docstring_examples(name):
 def hh_pairs() -> list[tuple[str, str]]:
     """(last assistant turn, last human turn) of every chosen and rejected transcript."""
     pairs = []
-    with gzip.open(HH, "rt", encoding="utf-8") as fh:
+    with gzip.open(HH_RLHF, "rt", encoding="utf-8") as fh:
         for line in fh:
             record = json.loads(line)
             for transcript in (record["chosen"], record["rejected"]):
@@ -50,7 +47,6 @@ def hh_pairs() -> list[tuple[str, str]]:
     return pairs
 
 
-@pytest.mark.skipif(not HH.exists(), reason="shared/datasets not available")
 def test_hh_rlhf_sweep():
     pairs = hh_pairs()
     assert len(pairs) > 4000
@@ -77,7 +73,6 @@ def arena_counts(text: str) -> tuple[float, float, float]:
     return float(headers), float(bold), float(lists)
 
 
-@pytest.mark.skipif(not PANDALM.exists(), reason="shared/datasets not available")
 def test_pandalm_sweep():
     records = json.loads(PANDALM.read_text(encoding="utf-8"))
     markdown = REGISTRY["markdown"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import krippendorff
 import numpy as np
@@ -11,36 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.stats.agreement import agreement_summary, krippendorff_alpha_nominal
-
-PANDALM = Path("/work/shared/datasets/pandalm-testset-v1.json")
-PANDALM_MODELS = {"bloom-7b", "llama-7b", "cerebras-gpt-6.7B", "pythia-6.9b", "opt-7b"}
-OUTCOME_OF_LABEL = {0: "tie", 1: "a", 2: "b"}
-
-
-def split_models(cmp_key: str, known: set[str]) -> tuple[str, str]:
-    """Split ``modelA_modelB`` at the underscore where both halves are known model names."""
-    for i, char in enumerate(cmp_key):
-        if char == "_" and cmp_key[:i] in known and cmp_key[i + 1 :] in known:
-            return cmp_key[:i], cmp_key[i + 1 :]
-    raise ValueError(f"cannot split {cmp_key!r}")
-
-
-def pandalm_frame() -> pd.DataFrame:
-    rows = []
-    for item in json.loads(PANDALM.read_text()):
-        model_a, model_b = split_models(item["cmp_key"], PANDALM_MODELS)
-        for annotator in ("annotator1", "annotator2", "annotator3"):
-            rows.append(
-                {
-                    "outcome": OUTCOME_OF_LABEL[item[annotator]],
-                    "left": "a",
-                    "annotator": annotator,
-                    "comparison": str(item["idx"]),
-                    "model_a": model_a,
-                    "model_b": model_b,
-                }
-            )
-    return pd.DataFrame(rows)
+from tests.datasets import PANDALM, pandalm_frame
 
 
 def frame_from_matrix(matrix: np.ndarray, columns: dict[str, np.ndarray] | None = None):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,9 +12,8 @@ from scipy.special import expit
 
 from analysis.stats.design import style_differences
 from analysis.stats.leaderboard import ELO_SCALE, leaderboard
+from tests.datasets import PANDALM_MODELS, pandalm_frame
 
-PANDALM = Path("/work/shared/datasets/pandalm-testset-v1.json")
-PANDALM_MODELS = {"bloom-7b", "llama-7b", "cerebras-gpt-6.7B", "pythia-6.9b", "opt-7b"}
 KEYS = {
     "model",
     "rating_raw",
@@ -27,34 +24,6 @@ KEYS = {
     "raw_ci_high",
     "n",
 }
-
-
-def split_models(cmp_key: str, known: set[str]) -> tuple[str, str]:
-    """Split ``modelA_modelB`` at the underscore where both halves are known model names."""
-    for i, char in enumerate(cmp_key):
-        if char == "_" and cmp_key[:i] in known and cmp_key[i + 1 :] in known:
-            return cmp_key[:i], cmp_key[i + 1 :]
-    raise ValueError(f"cannot split {cmp_key!r}")
-
-
-def pandalm_frame() -> pd.DataFrame:
-    rows = []
-    for item in json.loads(PANDALM.read_text()):
-        model_a, model_b = split_models(item["cmp_key"], PANDALM_MODELS)
-        for annotator in ("annotator1", "annotator2", "annotator3"):
-            rows.append(
-                {
-                    "outcome": {0: "tie", 1: "a", 2: "b"}[item[annotator]],
-                    "left": "a",
-                    "annotator": annotator,
-                    "comparison": str(item["idx"]),
-                    "model_a": model_a,
-                    "model_b": model_b,
-                    "a.length.words": float(len(str(item["response1"]).split())),
-                    "b.length.words": float(len(str(item["response2"]).split())),
-                }
-            )
-    return pd.DataFrame(rows)
 
 
 def tournament(

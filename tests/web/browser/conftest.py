@@ -36,7 +36,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (make browser)")
+        # Failing, not skipping: `make test` installs Chromium, so a missing one means a
+        # broken setup, which must not pass as a green run without browser tests.
+        pytest.fail(f"{CHROMIUM} is not installed (run `make browser`)")
     from playwright.sync_api import sync_playwright
 
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
