@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -43,6 +44,18 @@ def project_for_member(*, slug: str, user, role: str | None = None) -> Project:
     roles = user_roles(project=project, user=user)
     if not roles or (role is not None and role not in roles):
         raise Http404("No such project.")
+    return project
+
+
+def project_for_researcher(*, slug: str, user) -> Project:
+    """The project ``slug`` for its researchers and staff.
+
+    Raises ``PermissionDenied`` (403) for its other members, who know the project exists,
+    and ``Http404`` for everyone else (see :func:`project_for_member`).
+    """
+    project = project_for_member(slug=slug, user=user)
+    if not user.is_staff and Role.RESEARCHER not in user_roles(project=project, user=user):
+        raise PermissionDenied("This is for the project's researchers.")
     return project
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis.features.registry import active_registry
 from analysis.selectors import feature_progress
-from annotation.models import Role
-from annotation.selectors import project_for_member, user_roles
+from annotation.selectors import project_for_researcher
 
 
 class ExtractorSerializer(serializers.Serializer):
@@ -38,13 +36,7 @@ class FeatureProgressView(APIView):
         }
     )
     def get(self, request, slug: str):
-        # Members who are not researchers get 403; everyone else 404 (project_for_member),
-        # so the URL reveals nothing about projects a user cannot see.
-        project = project_for_member(slug=slug, user=request.user)
-        if not request.user.is_staff and Role.RESEARCHER not in user_roles(
-            project=project, user=request.user
-        ):
-            raise PermissionDenied("Feature progress is for the project's researchers.")
+        project = project_for_researcher(slug=slug, user=request.user)
         progress = feature_progress(project=project)
         if progress is None:
             progress = {

@@ -12,14 +12,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.models import ImportRun, Project, Role
-from annotation.selectors import project_for_member, user_roles
+from annotation.models import ImportRun
+from annotation.selectors import project_for_researcher
 from annotation.services.imports import (
     FORMAT_CHOICES,
     ImportFailed,
@@ -81,22 +80,14 @@ class ImportRunSerializer(serializers.ModelSerializer):
         ]
 
 
-def _researcher_project(request, slug: str) -> Project:
-    """The project, for its researchers (and staff); 403 for its annotators, 404 for others."""
-    project = project_for_member(slug=slug, user=request.user)
-    if not request.user.is_staff and Role.RESEARCHER not in user_roles(
-        project=project, user=request.user
-    ):
-        raise PermissionDenied("Only the project's researchers can import.")
-    return project
-
-
 class ImportView(ListAPIView):
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = ImportRunSerializer
 
     def get_queryset(self):
-        return _researcher_project(self.request, self.kwargs["slug"]).imports.all()
+        return project_for_researcher(
+            slug=self.kwargs["slug"], user=self.request.user
+        ).imports.all()
 
     @extend_schema(
         request={"multipart/form-data": ImportInputSerializer},
@@ -112,7 +103,7 @@ class ImportView(ListAPIView):
         },
     )
     def post(self, request, slug: str):
-        project = _researcher_project(request, slug)
+        project = project_for_researcher(slug=slug, user=request.user)
         form = ImportInputSerializer(data=request.data)
         if not form.is_valid():
             errors = [
@@ -155,5 +146,5 @@ class ImportView(ListAPIView):
 class ImportRunView(APIView):
     @extend_schema(responses={200: ImportRunSerializer})
     def get(self, request, slug: str, run_id: int):
-        project = _researcher_project(request, slug)
+        project = project_for_researcher(slug=slug, user=request.user)
         return Response(ImportRunSerializer(get_object_or_404(project.imports, pk=run_id)).data)
