@@ -95,6 +95,8 @@ def import_file(
     if format not in FORMAT_CHOICES:
         raise ValueError(f"unknown format {format!r}; expected one of {FORMAT_CHOICES}")
     name = source_name(path_or_fileobj, filename)
+    # Who imported what, on the ImportRun whatever the outcome.
+    recorded = {"project": project, "user": user, "filename": name[:500]}
     problems = Problems()
     started = time.monotonic()
     resolved = format
@@ -130,9 +132,7 @@ def import_file(
                     raise _Rollback
                 run = _record_run(
                     import_run,
-                    project=project,
-                    user=user,
-                    filename=name[:500],
+                    recorded,
                     format=resolved,
                     status=ImportRun.Status.SUCCEEDED,
                     n_comparisons_created=writer.n_comparisons_created,
@@ -175,9 +175,7 @@ def import_file(
     # Written after the rollback: the one row a failed import leaves, for the UI.
     run = _record_run(
         import_run,
-        project=project,
-        user=user,
-        filename=name[:500],
+        recorded,
         format=resolved,
         status=ImportRun.Status.FAILED,
         errors=[e.as_dict() for e in problems.errors],
@@ -186,8 +184,9 @@ def import_file(
     raise ImportFailed(problems.errors, import_run=run)
 
 
-def _record_run(run: ImportRun | None, **fields) -> ImportRun:
+def _record_run(run: ImportRun | None, recorded: dict[str, Any], **fields) -> ImportRun:
     """Save the outcome on ``run`` (a queued upload's), or record a new run."""
+    fields = {**recorded, **fields}
     if run is None:
         return ImportRun.objects.create(**fields)
     for name, value in fields.items():

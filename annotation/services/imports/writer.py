@@ -86,6 +86,14 @@ class BatchWriter:
     def _warn(self, item: ComparisonIn, field: str, message: str) -> None:
         self.problems.warn(ImportErrorItem(item.line, field, message, item.record))
 
+    def _warn_judged_earlier(self, item: ComparisonIn, judgment: JudgmentIn) -> None:
+        self._warn(
+            item,
+            "annotator",
+            f"{judgment.annotator!r} already judged {item.external_id!r} earlier in the file; "
+            "kept the first judgment",
+        )
+
     def write(self, batch: list[ComparisonIn]) -> None:
         groups = self._merge(batch)
         existing = self._existing(groups)
@@ -115,12 +123,7 @@ class BatchWriter:
         known = {j.annotator: j for j in first.judgments}
         for judgment in item.judgments:
             if judgment.annotator in known:
-                self._warn(
-                    item,
-                    "annotator",
-                    f"{judgment.annotator!r} already judged {item.external_id!r} "
-                    "earlier in the file; kept the first judgment",
-                )
+                self._warn_judged_earlier(item, judgment)
             else:
                 first.judgments.append(judgment)
                 known[judgment.annotator] = judgment
@@ -221,12 +224,7 @@ class BatchWriter:
             for judgment in item.judgments:
                 if (pk, judgment.annotator) in already:
                     if pk > self.last_old_id:  # written from an earlier batch of this file
-                        self._warn(
-                            item,
-                            "annotator",
-                            f"{judgment.annotator!r} already judged {item.external_id!r} "
-                            "earlier in the file; kept the first judgment",
-                        )
+                        self._warn_judged_earlier(item, judgment)
                     else:
                         self.n_judgments_existing += 1
                     continue
