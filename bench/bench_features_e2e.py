@@ -26,26 +26,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/tiebreak_bench_features"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 PAGE = 4096  # /proc/<pid>/statm counts pages
-
-
-def ensure_database(url: str, *, fresh: bool) -> None:
-    """Create the benchmark's database; with ``fresh``, drop it first (it is its own)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(scheme="postgresql", path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if fresh:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def fill_project(n: int, seed: int):
@@ -309,17 +294,11 @@ def main() -> None:
     parser.add_argument("--upsert-only", action="store_true", help="compare upsert strategies")
     args = parser.parse_args()
 
-    ensure_database(args.database_url, fresh=args.fresh)
-    os.environ["DATABASE_URL"] = args.database_url
     os.environ["CELERY_BROKER_URL"] = args.redis_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     sys.path.insert(0, str(REPO))
-    import django
+    from bench.database import setup_django
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django(args.database_url, fresh=args.fresh)
     if args.upsert_only:
         run_upsert_comparison(args)
     else:

@@ -18,7 +18,6 @@ import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tiebreak_bench"
@@ -67,21 +66,6 @@ def generate(path: Path, n: int, judgments: int, seed: int = 7) -> None:
             out.write("\n")
 
 
-def ensure_database(url: str, *, fresh: bool) -> None:
-    """Create the benchmark's database; with ``fresh``, drop it first (it is its own)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(scheme="postgresql", path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if fresh:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def _process_cpu(pid: int | None) -> float | None:
     """CPU seconds of a local process (the PostgreSQL backend), if /proc shows it."""
     try:
@@ -116,21 +100,15 @@ def main() -> None:
             flush=True,
         )
 
-    if args.database_url.startswith("postgres"):
-        ensure_database(args.database_url, fresh=not args.reuse_database)
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     sys.path.insert(0, str(REPO))
-    import django
+    from bench.database import setup_django
 
-    django.setup()
-    from django.core.management import call_command
+    setup_django(args.database_url, fresh=not args.reuse_database)
     from django.db import connection
 
     from annotation.models import Criterion, Project, Rubric
     from annotation.services.imports import import_file
 
-    call_command("migrate", verbosity=0)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     rubric = Rubric.objects.create(name=f"bench-{stamp}")
     Criterion.objects.create(rubric=rubric, key="correctness", label="Correct", kind="compare")
