@@ -51,7 +51,7 @@ def test_command_exits_non_zero(project, tmp_path, capsys):
 
 
 def test_command_rejects_unknown_project_file_and_format(project, tmp_path):
-    with pytest.raises(CommandError, match="no project with slug 'nope'"):
+    with pytest.raises(CommandError, match="No project with slug 'nope'"):
         call_command("import_comparisons", "nope", str(tmp_path / "x.jsonl"))
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_comparisons", "alpha", str(tmp_path / "x.jsonl"))

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis.models import JobStatus
 from analysis.services.runs import CORRECTIONS, analysis_run_now
-from annotation.models import Project
+from annotation.management.lookup import project_from_slug
 
 
 class Command(BaseCommand):
@@ -51,9 +51,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug, output, html, alpha, correction, features, seed, **options):
-        project = Project.objects.filter(slug=slug).first()
-        if project is None:
-            raise CommandError(f"No project with slug {slug!r}.")
+        project = project_from_slug(slug)
         params = {"alpha": alpha, "correction": correction, "features": features, "seed": seed}
         if options["compute_missing_features"]:
             params["missing_features"] = "compute"

@@ -12,7 +12,7 @@ from analysis.models import FeatureJob, JobStatus
 from analysis.selectors import feature_job_progress
 from analysis.services.features import feature_job_enqueue
 from analysis.tasks import extract_feature_chunk
-from annotation.models import Project
+from annotation.management.lookup import project_from_slug
 
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
@@ -39,9 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug, force, no_wait, chunk_size, poll, timeout, **options):
-        project = Project.objects.filter(slug=slug).first()
-        if project is None:
-            raise CommandError(f"No project with slug {slug!r}.")
+        project = project_from_slug(slug)
         bar = tqdm(
             total=None, unit="resp", desc=slug, file=self.stderr, disable=no_wait, leave=True
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotation.models import Project
+from annotation.management.lookup import project_from_slug
 from annotation.services.imports import FORMAT_CHOICES, ImportFailed, import_file
 
 SHOWN_WARNINGS = 20
@@ -35,9 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, slug: str, file: str, format: str, no_features: bool, **options):
-        project = Project.objects.select_related("rubric").filter(slug=slug).first()
-        if project is None:
-            raise CommandError(f"no project with slug {slug!r}")
+        project = project_from_slug(slug)
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"no such file: {file}")
