@@ -102,3 +102,82 @@ class AnalysisRun(TimeStamped):
 
     def __str__(self) -> str:
         return f"analysis {self.pk} of {self.project_id} ({self.status})"
+
+
+class ExportKind(models.TextChoices):
+    JUDGMENTS = "judgments", "Judgments (one row per judgment)"
+    PREFERENCES = "preferences", "Preferences (one row per comparison)"
+    DPO = "dpo", "DPO pairs (prompt, chosen, rejected)"
+
+
+class ExportFormat(models.TextChoices):
+    JSONL = "jsonl", "JSON Lines"
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"
+
+
+class ExportSnapshot(TimeStamped):
+    """One export: what was asked for, the data it covers, and a fingerprint of the file.
+
+    ``max_judgment_id`` / ``max_comparison_id`` and ``extractors`` pin the data at the
+    moment of the export, so exporting the same snapshot again (rows unchanged) gives
+    byte-identical output whose sha256 equals ``sha256``. ``file`` holds the output of
+    exports made from the site or the API, for download.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=12, choices=ExportKind.choices)
+    format = models.CharField(max_length=8, choices=ExportFormat.choices)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    max_judgment_id = models.BigIntegerField(default=0)
+    max_comparison_id = models.BigIntegerField(default=0)
+    extractors = models.JSONField(default=list, help_text="[[name, version], ...] exported.")
+    total = models.PositiveIntegerField(default=0, help_text="Comparisons to go through.")
+    done = models.PositiveIntegerField(default=0, help_text="Comparisons gone through.")
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.project_id}: {self.kind}.{self.format}"
+
+
+class Report(TimeStamped):
+    """The weekly bias report of one project for one ISO week (in the project's time zone).
+
+    ``result`` holds the figures (the week's analysis, the trend over earlier weeks and the
+    headline) and ``html`` the self-contained document that is shown and emailed.
+    Generating a week again replaces its row.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports")
+    week = models.CharField(max_length=8, help_text='ISO week, e.g. "2026-W47".')
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField(help_text="Exclusive.")
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    n_judgments = models.PositiveIntegerField(default=0)
+    headline = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    html = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "week"], name="report_once_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.week} of {self.project_id} ({self.status})"

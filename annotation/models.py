@@ -7,9 +7,18 @@ strengths in range, rating scores inside the criterion's scale.
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept only IANA time zone names that this machine's tz database knows."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Berlin)")
 
 
 class TimeStamped(models.Model):
@@ -112,6 +121,12 @@ class Project(TimeStamped):
     )
     reservation_minutes = models.PositiveIntegerField(
         default=30, help_text="How long an annotator holds a comparison before it returns."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone (e.g. Europe/Berlin) of the project's weeks and reports.",
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects"

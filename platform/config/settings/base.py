@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_celery_beat",
     "annotation",
     "analysis",
 ]
@@ -176,6 +177,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Beat reads its schedule from the database (django-celery-beat), so the weekly reports'
+# times are editable in the admin; each project gets its own periodic task.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- email -------------------------------------------------------------------------------
+# Weekly reports are emailed to the project's researchers. Without EMAIL_URL they are
+# printed to the console; set e.g. EMAIL_URL=smtp+tls://user:pass@smtp.example.org:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tiebreak <tiebreak@localhost>")
 
 # --- tiebreak ----------------------------------------------------------------------------
 # Dotted paths of the style feature extractors: the built-ins (analysis.features.length,
@@ -212,6 +222,16 @@ TIEBREAK_RESERVATION_MINUTES = env.int("TIEBREAK_RESERVATION_MINUTES", default=3
 TIEBREAK_IMPORT_INLINE_MAX_BYTES = env.int(
     "TIEBREAK_IMPORT_INLINE_MAX_BYTES", default=10 * 1024 * 1024
 )
+
+# Exports of more judgments than this run as a Celery job with progress; smaller ones are
+# written while the request waits.
+TIEBREAK_EXPORT_INLINE_MAX_ROWS = env.int("TIEBREAK_EXPORT_INLINE_MAX_ROWS", default=50_000)
+# The key behind exports' pseudonymous annotator ids (HMAC-SHA256 of the annotator's name):
+# stable across exports while it stays the same. Defaults to one derived from SECRET_KEY.
+TIEBREAK_PSEUDONYM_KEY = env("TIEBREAK_PSEUDONYM_KEY", default="")
+# When the weekly report runs, in each project's own time zone (Project.time_zone):
+# Monday 06:00 by default. Editable per project in the admin (Periodic tasks).
+TIEBREAK_WEEKLY_REPORT_CRONTAB = {"minute": "0", "hour": "6", "day_of_week": "1"}
 
 LOGGING = {
     "version": 1,
