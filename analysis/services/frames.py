@@ -25,12 +25,17 @@ Decisions worth knowing:
   rather than silently analysing a subset; ``missing_features="compute"`` computes the
   missing ones in-process instead (without storing them), which is fine for small
   projects and tests.
+* ``created_from`` / ``created_before`` keep the judgments created in ``[from, before)``
+  (the weekly report's windows). The bounds go into the SQL of every query that reads
+  per-judgment rows, and features are read only for the responses those judgments use,
+  so a window's frame costs what its rows cost, not what the project's do.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -96,6 +101,8 @@ def judgment_frame(
     *,
     project: Project,
     missing_features: Literal["error", "compute"] = "error",
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> pd.DataFrame:
     """Return the project's judgments as a judgment frame (:mod:`analysis.stats.frame`).
 
@@ -107,6 +114,10 @@ def judgment_frame(
         What to do when judged responses lack stored features under the current extractor
         versions: raise :class:`FeaturesMissing` (default), or compute them in-process
         with :func:`analysis.features.extract` without storing them.
+    created_from, created_before : datetime, optional
+        Keep only judgments with ``created_from <= created_at < created_before`` (aware
+        datetimes; either bound may be left out). Features are then checked, and computed
+        with ``"compute"``, only for the responses of the kept judgments.
 
     Returns
     -------
@@ -124,9 +135,13 @@ def judgment_frame(
     """
     if missing_features not in ("error", "compute"):
         raise ValueError("missing_features must be 'error' or 'compute'")
+    for name, bound in (("created_from", created_from), ("created_before", created_before)):
+        if bound is not None and (not isinstance(bound, datetime) or bound.tzinfo is None):
+            raise ValueError(f"{name} must be an aware datetime, not {bound!r}")
+    window = _window("created_at", created_from, created_before)
 
     judgments = _read(
-        Judgment.objects.filter(comparison__project=project)
+        Judgment.objects.filter(comparison__project=project, **window)
         .order_by("id")
         .values_list(
             "id",
@@ -176,11 +191,25 @@ def judgment_frame(
     frame[MODEL_A] = model_a[where]
     frame[MODEL_B] = model_b[where]
 
-    rubric = _rubric_matrix(project, judgment_ids)
+    rubric = _rubric_matrix(
+        project, judgment_ids, _window("judgment__created_at", created_from, created_before)
+    )
     response_a = comparisons["response_a_id"].to_numpy(dtype=np.int64)[where]
     response_b = comparisons["response_b_id"].to_numpy(dtype=np.int64)[where]
-    features = _feature_matrices(project, response_a, response_b, missing_features)
+    features = _feature_matrices(
+        project, response_a, response_b, missing_features, subset=bool(window)
+    )
     return pd.concat([frame, rubric, features], axis=1)
+
+
+def _window(field: str, start: datetime | None, end: datetime | None) -> dict[str, datetime]:
+    """Queryset filters for ``start <= field < end`` (missing bounds left out)."""
+    out = {}
+    if start is not None:
+        out[f"{field}__gte"] = start
+    if end is not None:
+        out[f"{field}__lt"] = end
+    return out
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -266,16 +295,22 @@ def _annotators(judgments: pd.DataFrame) -> np.ndarray:
 # --- rubric ---------------------------------------------------------------------------------
 
 
-def _rubric_matrix(project: Project, judgment_ids: np.ndarray) -> pd.DataFrame:
-    """``rubric.<key>`` columns (a minus b) for the judgments, NaN where not answered."""
+def _rubric_matrix(
+    project: Project, judgment_ids: np.ndarray, window: dict[str, datetime]
+) -> pd.DataFrame:
+    """``rubric.<key>`` columns (a minus b) for the judgments, NaN where not answered.
+
+    ``window`` filters the answers by their judgment's ``created_at`` exactly as the
+    judgments were filtered, so no answer of a judgment outside the frame is read.
+    """
     keys = list(project.rubric.criteria.order_by("position", "id").values_list("key", flat=True))
     column_of = {key: j for j, key in enumerate(keys)}
     data = np.full((judgment_ids.size, len(keys)), np.nan)
     if judgment_ids.size and keys:
         answers = _read(
-            CriterionAnswer.objects.filter(judgment__comparison__project=project).values_list(
-                "judgment_id", "criterion_id", "choice", "score_a", "score_b"
-            ),
+            CriterionAnswer.objects.filter(
+                judgment__comparison__project=project, **window
+            ).values_list("judgment_id", "criterion_id", "choice", "score_a", "score_b"),
             ["judgment_id", "criterion_id", "choice", "score_a", "score_b"],
             ints=["judgment_id", "criterion_id"],
         )
@@ -304,10 +339,23 @@ def _rubric_matrix(project: Project, judgment_ids: np.ndarray) -> pd.DataFrame:
 
 
 def _feature_matrices(
-    project: Project, response_a: np.ndarray, response_b: np.ndarray, missing: str
+    project: Project,
+    response_a: np.ndarray,
+    response_b: np.ndarray,
+    missing: str,
+    *,
+    subset: bool = False,
 ) -> pd.DataFrame:
-    """``a.<feature>`` and ``b.<feature>`` raw values for each judgment's two responses."""
-    values = feature_values_frame(project=project)
+    """``a.<feature>`` and ``b.<feature>`` raw values for each judgment's two responses.
+
+    ``subset`` reads the stored values of the judged responses only (a time window
+    covers a fraction of the project); otherwise every response of the project is read,
+    which is faster when most of them are judged.
+    """
+    judged = np.unique(np.concatenate([response_a, response_b])) if subset else None
+    values = feature_values_frame(
+        project=project, response_ids=None if judged is None else judged.tolist()
+    )
     keys = [str(k) for k in values.columns]
     index = pd.Index(values.index.to_numpy(dtype=np.int64))
     matrix = values.to_numpy(dtype=np.float64, copy=True)
