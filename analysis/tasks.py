@@ -1,4 +1,4 @@
-"""Celery tasks for analysis: feature extraction chunks and analysis runs."""
+"""Celery tasks for analysis: feature extraction chunks, analysis runs, weekly reports."""
 
 from __future__ import annotations
 
@@ -47,3 +47,42 @@ def run_analysis(run_id: int) -> str:
     from analysis.services.runs import analysis_run_execute
 
     return analysis_run_execute(run_id=run_id).status
+
+
+# --- Weekly reports ------------------------------------------------------------------------
+
+
+@shared_task(
+    name="analysis.weekly_report",
+    # Idempotent (see weekly_report_run): a redelivered message neither regenerates a
+    # finished week nor emails it twice.
+    **IDEMPOTENT_TASK_OPTIONS,
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def weekly_report(project_id: int) -> str:
+    """What beat runs per project: report the last completed week and email it."""
+    from analysis.services.weekly_reports import weekly_report_run
+
+    return weekly_report_run(project_id=project_id)
+
+
+@shared_task(
+    name="analysis.generate_weekly_report",
+    # Idempotent: generating a week again replaces its report.
+    **IDEMPOTENT_TASK_OPTIONS,
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def generate_weekly_report(project_id: int, week: str) -> str:
+    """Generate (not email) week ``week``'s report of a project, as asked from the API or
+    the site; return its status."""
+    from analysis.services.weekly_reports import report_generate
+    from annotation.models import Project
+
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return "project gone"
+    return report_generate(project=project, week=week).status

@@ -209,7 +209,15 @@ class ProjectAdmin(admin.ModelAdmin):
     list_select_related = ("rubric",)
     search_fields = ("slug", "name")
     prepopulated_fields = {"slug": ("name",)}
-    fields = ("name", "slug", "rubric", "overlap", "reservation_minutes", "guidelines")
+    fields = (
+        "name",
+        "slug",
+        "rubric",
+        "overlap",
+        "reservation_minutes",
+        "time_zone",
+        "guidelines",
+    )
     inlines = [MembershipInline]
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 14, "class": "tb-markdown"})},
@@ -225,6 +233,14 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def view_on_site(self, obj):
         return reverse("dashboard", args=[obj.slug])
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A new project gets its weekly report schedule; a changed time zone moves it.
+        # Imported here: analysis builds on annotation.
+        from analysis.services.weekly_reports import report_schedule_ensure
+
+        report_schedule_ensure(project=obj)
 
 
 # --- Data (read-mostly) -------------------------------------------------------------------

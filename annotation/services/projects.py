@@ -24,7 +24,8 @@ def project_create(
     guidelines: str = "",
     reservation_minutes: int | None = None,
 ) -> Project:
-    """Create a project and its rubric (reusing an identical existing rubric version)."""
+    """Create a project and its rubric (reusing an identical existing rubric version), and
+    schedule its weekly report."""
     try:
         validate_slug(slug)
     except ValidationError as exc:
@@ -35,7 +36,7 @@ def project_create(
         raise ValidationError(f"slug: a project named {slug!r} already exists")
     if overlap < 1:
         raise ValidationError("overlap: must be at least 1")
-    return Project.objects.create(
+    project = Project.objects.create(
         slug=slug,
         name=name,
         rubric=rubric_create(spec=rubric_spec),
@@ -43,6 +44,12 @@ def project_create(
         guidelines=guidelines,
         reservation_minutes=reservation_minutes or settings.TIEBREAK_RESERVATION_MINUTES,
     )
+    # Every project gets its weekly bias report schedule (a beat PeriodicTask). Imported
+    # here: analysis builds on annotation, not the other way round.
+    from analysis.services.weekly_reports import report_schedule_ensure
+
+    report_schedule_ensure(project=project)
+    return project
 
 
 @transaction.atomic
