@@ -1,9 +1,10 @@
-"""Researcher pages for analysis runs: list and start runs, read a report, download it."""
+"""Researcher pages for analysis runs and weekly reports: list, start, read, download."""
 
 from __future__ import annotations
 
 import json
 
+from csp.decorators import csp_replace
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -11,13 +12,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analysis.features import feature_keys
-from analysis.models import AnalysisRun, JobStatus
+from analysis.models import AnalysisRun, JobStatus, Report
 from analysis.report import report_context
 from analysis.selectors import feature_progress
 from analysis.services.runs import ALL_FEATURES, CORRECTIONS, DEFAULT_PARAMS, analysis_run_enqueue
+from analysis.services.weekly_reports import (
+    WeekError,
+    report_enqueue,
+    report_schedule,
+)
+from analysis.weekly.weeks import last_completed_week
 from annotation.models import Project, Role
 from annotation.selectors import project_for_member
 
@@ -184,5 +192,98 @@ def analysis_run_html(request: HttpRequest, slug: str, run_id: int) -> HttpRespo
     response = HttpResponse(run.html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{project.slug}-analysis-{run.pk}.html"'
+    )
+    return response
+
+
+# --- Weekly reports ------------------------------------------------------------------------
+
+REPORTS_LISTED = 52
+
+#: The stored report is a complete document with its own inline stylesheet and ``data:``
+#: images; it is served under a policy that allows exactly that and nothing else (no
+#: script, no other origin), replacing the site-wide one for these responses only.
+REPORT_CSP = {
+    "default-src": ["'none'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:"],
+    "script-src": ["'none'"],
+}
+
+
+class ReportWeekForm(forms.Form):
+    week = forms.CharField(
+        max_length=8,
+        label="Week",
+        help_text="ISO week, e.g. 2026-W47; weeks run Monday to Sunday in the project's time zone.",
+    )
+
+
+def _report(project: Project, week: str) -> Report:
+    report = Report.objects.filter(project=project, week=week).first()
+    if report is None:
+        raise Http404("No report of this week.")
+    return report
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The project's weekly reports, newest first, and a form that generates one."""
+    project = _researcher_project(request, slug)
+    default_week = last_completed_week(timezone.now(), project.time_zone)
+    if request.method == "POST":
+        form = ReportWeekForm(request.POST)
+        if form.is_valid():
+            try:
+                report = report_enqueue(project=project, week=form.cleaned_data["week"])
+            except WeekError as exc:
+                messages.error(request, f"Week: {exc}")
+                return redirect("weekly-reports", slug=project.slug)
+            if report.status == JobStatus.SUCCEEDED:
+                messages.success(request, f"Report {report.week} generated.")
+            elif report.status == JobStatus.FAILED:
+                messages.error(request, f"Report {report.week} failed: {report.error}")
+            else:
+                messages.info(request, f"Report {report.week} is being generated.")
+            return redirect("weekly-reports", slug=project.slug)
+        messages.error(request, "Week: " + "; ".join(form.errors.get("week", [])))
+        return redirect("weekly-reports", slug=project.slug)
+    reports = list(project.reports.order_by("-period_start")[:REPORTS_LISTED])
+    schedule = report_schedule(project=project)
+    context = {
+        "project": project,
+        "reports": reports,
+        "form": ReportWeekForm(initial={"week": default_week}),
+        "default_week": default_week,
+        "schedule": schedule,
+        "in_progress": any(r.status in (JobStatus.PENDING, JobStatus.RUNNING) for r in reports),
+    }
+    return render(request, "analysis/reports.html", context)
+
+
+@csp_replace(REPORT_CSP)
+@login_required
+@require_GET
+def report_page(request: HttpRequest, slug: str, week: str) -> HttpResponse:
+    """One week's report: the stored self-contained document itself."""
+    project = _researcher_project(request, slug)
+    report = _report(project, week)
+    if not report.html:
+        raise Http404("This report is still being generated.")
+    return HttpResponse(report.html, content_type="text/html; charset=utf-8")
+
+
+@login_required
+@require_GET
+def report_download(request: HttpRequest, slug: str, week: str) -> HttpResponse:
+    """The stored document as a file download (to keep, print or forward)."""
+    project = _researcher_project(request, slug)
+    report = _report(project, week)
+    if not report.html:
+        raise Http404("This report is still being generated.")
+    response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{project.slug}-report-{report.week}.html"'
     )
     return response

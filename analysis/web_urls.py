@@ -1,6 +1,6 @@
 """Web routes for analysis pages."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from analysis import web
 
@@ -12,5 +12,20 @@ urlpatterns = [
     ),
     path(
         "p/<slug:slug>/analysis/<int:run_id>.html", web.analysis_run_html, name="analysis-run-html"
+    ),
+]
+
+# Weekly bias reports (the week is an ISO week label such as 2026-W47).
+urlpatterns += [
+    path("p/<slug:slug>/reports/", web.reports_page, name="weekly-reports"),
+    re_path(
+        r"^p/(?P<slug>[-a-zA-Z0-9_]+)/reports/(?P<week>\d{4}-W\d{2})/$",
+        web.report_page,
+        name="weekly-report",
+    ),
+    re_path(
+        r"^p/(?P<slug>[-a-zA-Z0-9_]+)/reports/(?P<week>\d{4}-W\d{2})\.html$",
+        web.report_download,
+        name="weekly-report-download",
     ),
 ]
