@@ -72,3 +72,11 @@ def test_file_validates_against_the_compose_specification():
         timeout=60,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_beat_reads_its_schedule_from_the_database(compose):
+    """Weekly reports are PeriodicTask rows (django-celery-beat), editable in the admin; a
+    local schedule file would be a second, invisible schedule."""
+    command = compose["services"]["beat"]["command"]
+    assert "--scheduler django_celery_beat.schedulers:DatabaseScheduler" in command
+    assert "--schedule " not in command and "-s " not in command

@@ -7,9 +7,12 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
-from analysis.models import AnalysisRun, FeatureValue, JobStatus
+from analysis.models import AnalysisRun, FeatureValue, JobStatus, Report
+from analysis.weekly.weeks import last_completed_week
 from annotation.models import Comparison, Judgment, Membership, Project, Role
 
 # transaction=True: the seed commits for real, so the import's on_commit feature jobs run
@@ -25,6 +28,8 @@ def _counts() -> dict[str, int]:
         "memberships": Membership.objects.count(),
         "features": FeatureValue.objects.count(),
         "runs": AnalysisRun.objects.count(),
+        "reports": Report.objects.count(),
+        "schedules": PeriodicTask.objects.count(),
     }
 
 
@@ -50,6 +55,16 @@ def test_seed_twice_is_idempotent_and_the_logins_work(client):
     assert FeatureValue.objects.filter(response__project=sim).exists()
     run = AnalysisRun.objects.get(project=sim)
     assert run.status == JobStatus.SUCCEEDED and run.result["n_judgments"] == 1800
+    # The simulated judgments span the last five weeks: the latest completed week has a
+    # report with a trend behind it, and both projects are scheduled.
+    week = last_completed_week(timezone.now(), sim.time_zone)
+    report = Report.objects.get(project=sim)
+    assert report.week == week and report.status == JobStatus.SUCCEEDED
+    assert report.n_judgments > 0 and len(report.result["trend"]) >= 4
+    assert set(PeriodicTask.objects.values_list("name", flat=True)) == {
+        f"weekly-report-{demo.pk}",
+        f"weekly-report-{sim.pk}",
+    }
     assert set(
         Membership.objects.filter(user__username="researcher").values_list("project__slug", "role")
     ) == {("demo", Role.RESEARCHER), ("demo-sim", Role.RESEARCHER)}
@@ -59,6 +74,7 @@ def test_seed_twice_is_idempotent_and_the_logins_work(client):
         logins = dict(re.findall(r"username '([^']+)'\s+password '([^']+)'", output))
         assert set(logins) == {"annotator", "researcher"}
         assert "http://127.0.0.1:" in output
+        assert f"/p/demo-sim/reports/{week}/" in output
     for username, password in logins.items():
         assert client.login(username=username, password=password), username
         client.logout()
@@ -72,3 +88,5 @@ def test_seed_twice_is_idempotent_and_the_logins_work(client):
     client.login(username="researcher", password=logins["researcher"])
     page = client.get("/p/demo-sim/analysis/")
     assert page.status_code == 200 and "<svg" in page.content.decode()
+    report_page = client.get(f"/p/demo-sim/reports/{week}/")
+    assert report_page.status_code == 200 and "data:image/png;base64," in report_page.text

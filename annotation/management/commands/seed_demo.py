@@ -1,15 +1,19 @@
-"""Seed the demo: a project to annotate and a simulated campaign with an analysis to read.
+"""Seed the demo: a project to annotate and a simulated campaign with an analysis and a
+weekly report to read.
 
 Idempotent: running it again leaves existing projects alone, resets the two demo
-passwords, and only adds what is missing (for example the analysis run).
+passwords, and only adds what is missing (the analysis run, the weekly report of the last
+completed week, the report schedules).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from annotation.models import Project, Role
 from annotation.services.projects import member_add
@@ -19,6 +23,9 @@ RESEARCHER = ("researcher", "research-demo-1")
 
 DEMO_SLUG = "demo"
 SIM_SLUG = "demo-sim"
+# The simulated judgments end now and span this many days, so the weekly report of the
+# last completed week has a trend of several weeks behind it.
+SIM_DAYS = 35
 
 GUIDELINES = """\
 # How to judge
@@ -43,8 +50,8 @@ class Command(BaseCommand):
     help = (
         "Create the demo data (idempotent): project 'demo' with 30 pairs to annotate "
         "(overlap 2), project 'demo-sim' with a simulated campaign (600 pairs, 12 annotators, "
-        "seed 1), its features and one analysis run, and the logins 'annotator' and "
-        "'researcher'."
+        "seed 1, judged over the last 35 days), its features, one analysis run and the weekly "
+        "report of the last completed week, and the logins 'annotator' and 'researcher'."
     )
 
     def add_arguments(self, parser):
@@ -60,6 +67,9 @@ class Command(BaseCommand):
         from analysis.models import JobStatus
         from analysis.services.runs import analysis_run_now
         from analysis.services.simulate import simulated_project_create
+        from analysis.services.weekly_reports import report_generate, report_schedule_ensure
+        from analysis.simulation import SimulationParams
+        from analysis.weekly.weeks import last_completed_week
 
         if not Project.objects.filter(slug=DEMO_SLUG).exists():
             # One transaction: an interrupted seed leaves no half-made project behind, and
@@ -77,6 +87,7 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"Created project {DEMO_SLUG!r}: 30 pairs to annotate.")
         if not Project.objects.filter(slug=SIM_SLUG).exists():
+            start = timezone.now() - timedelta(days=SIM_DAYS)
             with transaction.atomic():
                 simulated_project_create(
                     slug=SIM_SLUG,
@@ -84,6 +95,9 @@ class Command(BaseCommand):
                     comparisons=sim_comparisons,
                     annotators=12,
                     seed=1,
+                    params=SimulationParams(
+                        start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), days=SIM_DAYS
+                    ),
                 )
             self.stdout.write(
                 f"Created project {SIM_SLUG!r}: {sim_comparisons} simulated pairs with judgments."
@@ -109,6 +123,17 @@ class Command(BaseCommand):
             else:
                 self.stderr.write(f"The demo analysis failed: {run.error}")
 
+        # Projects seeded before weekly reports existed get their schedule here too.
+        for project in Project.objects.filter(slug__in=(DEMO_SLUG, SIM_SLUG)):
+            report_schedule_ensure(project=project)
+        week = last_completed_week(timezone.now(), sim.time_zone)
+        if not sim.reports.filter(week=week, status=JobStatus.SUCCEEDED).exists():
+            report = report_generate(project=sim, week=week)
+            if report.status == JobStatus.SUCCEEDED:
+                self.stdout.write(f"Weekly report {week} of {SIM_SLUG!r}: {report.headline}")
+            else:
+                self.stderr.write(f"The demo weekly report failed: {report.error}")
+
         base = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
         self.stdout.write(
             self.style.SUCCESS(
@@ -118,6 +143,8 @@ class Command(BaseCommand):
                 f"              annotate at {base}/p/{DEMO_SLUG}/annotate/\n"
                 f"  researcher: username {RESEARCHER[0]!r}  password {RESEARCHER[1]!r}\n"
                 f"              analysis at {base}/p/{SIM_SLUG}/analysis/ "
-                f"(dashboard {base}/p/{DEMO_SLUG}/dashboard/)"
+                f"(dashboard {base}/p/{DEMO_SLUG}/dashboard/)\n"
+                f"              weekly report {base}/p/{SIM_SLUG}/reports/{week}/ "
+                f"(all reports {base}/p/{SIM_SLUG}/reports/)"
             )
         )
