@@ -119,10 +119,11 @@ class ExportFormat(models.TextChoices):
 class ExportSnapshot(TimeStamped):
     """One export: what was asked for, the data it covers, and a fingerprint of the file.
 
-    ``max_judgment_id`` / ``max_comparison_id`` and ``extractors`` pin the data at the
-    moment of the export, so exporting the same snapshot again (rows unchanged) gives
-    byte-identical output whose sha256 equals ``sha256``. ``file`` holds the output of
-    exports made from the site or the API, for download.
+    ``max_judgment_id`` / ``max_comparison_id``, ``extractors``, ``criteria`` and
+    ``style_features`` pin the data and the columns at the moment of the export, so
+    exporting the same snapshot again (rows unchanged) gives byte-identical output whose
+    sha256 equals ``sha256``. ``file`` holds the output of exports made from the site or
+    the API, for download.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
@@ -135,7 +136,15 @@ class ExportSnapshot(TimeStamped):
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
     max_judgment_id = models.BigIntegerField(default=0)
     max_comparison_id = models.BigIntegerField(default=0)
-    extractors = models.JSONField(default=list, help_text="[[name, version], ...] exported.")
+    extractors = models.JSONField(
+        default=list, help_text="[[name, version, [columns]], ...] exported."
+    )
+    criteria = models.JSONField(
+        default=list, help_text="[[key, kind], ...]: the rubric's criteria, exported."
+    )
+    style_features = models.JSONField(
+        default=list, help_text="Features whose sign vote names the style-heavier response."
+    )
     total = models.PositiveIntegerField(default=0, help_text="Comparisons to go through.")
     done = models.PositiveIntegerField(default=0, help_text="Comparisons gone through.")
     row_count = models.PositiveIntegerField(null=True, blank=True)

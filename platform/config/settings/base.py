@@ -149,6 +149,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportRunStatusEnum": "annotation.models.ImportRun.Status",
         "JobStatusEnum": "analysis.models.JobStatus",
+        "ExportKindEnum": "analysis.models.ExportKind",
+        "ExportFormatEnum": "analysis.models.ExportFormat",
     },
 }
 
@@ -229,6 +231,23 @@ TIEBREAK_EXPORT_INLINE_MAX_ROWS = env.int("TIEBREAK_EXPORT_INLINE_MAX_ROWS", def
 # The key behind exports' pseudonymous annotator ids (HMAC-SHA256 of the annotator's name):
 # stable across exports while it stays the same. Defaults to one derived from SECRET_KEY.
 TIEBREAK_PSEUDONYM_KEY = env("TIEBREAK_PSEUDONYM_KEY", default="")
+# Features that mean "more style" in exports' style-heavier vote (docs/exports.md): the
+# response higher on more of them is the style-heavier one. Hedges, apologies and refusals
+# are left out: more of them is not the flattering, confident style that wins ties.
+TIEBREAK_STYLE_HEAVY_FEATURES = env.list(
+    "TIEBREAK_STYLE_HEAVY_FEATURES",
+    default=[
+        "length.words",
+        "emojis",
+        "flattery.count",
+        "agreement",
+        "markdown.headers",
+        "markdown.bold",
+        "markdown.list_items",
+        "tone.exclamations",
+        "tone.confident",
+    ],
+)
 # When the weekly report runs, in each project's own time zone (Project.time_zone):
 # Monday 06:00 by default. Editable per project in the admin (Periodic tasks).
 TIEBREAK_WEEKLY_REPORT_CRONTAB = {"minute": "0", "hour": "6", "day_of_week": "1"}
