@@ -86,3 +86,34 @@ def generate_weekly_report(project_id: int, week: str) -> str:
     if project is None:
         return "project gone"
     return report_generate(project=project, week=week).status
+
+
+# --- Exports -------------------------------------------------------------------------------
+
+
+class ExportTask(Task):
+    """Records an export's final failure on its snapshot, so the page shows it."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        snapshot_id = kwargs.get("snapshot_id", args[0] if args else None)
+        if snapshot_id is not None:
+            from analysis.services.exports import export_snapshot_fail
+
+            export_snapshot_fail(snapshot_id=snapshot_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    base=ExportTask,
+    name="analysis.run_export",
+    # Idempotent: executing a snapshot again rewrites the same file from the pinned rows.
+    **IDEMPOTENT_TASK_OPTIONS,
+    max_retries=3,
+    # A million judgments take a minute or two; stay inside the broker's visibility timeout.
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def run_export(snapshot_id: int) -> str:
+    """Write export snapshot ``snapshot_id`` and return its final status."""
+    from analysis.services.exports import export_snapshot_execute
+
+    return export_snapshot_execute(snapshot_id=snapshot_id).status
