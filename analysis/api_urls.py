@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from analysis.api.analyses import AnalysisRunDetailView, ProjectAnalysesView
+from analysis.api.exports import ExportDetailView, ExportDownloadView, ProjectExportsView
 from analysis.api.features import FeatureProgressView
 from analysis.api.reports import ProjectReportsView, ReportDetailView
 
@@ -18,6 +19,17 @@ urlpatterns = [
         name="api-project-analyses",
     ),
     path("analyses/<int:run_id>/", AnalysisRunDetailView.as_view(), name="api-analysis-detail"),
+    path("projects/<slug:slug>/exports/", ProjectExportsView.as_view(), name="api-project-exports"),
+    path(
+        "projects/<slug:slug>/exports/<int:export_id>/",
+        ExportDetailView.as_view(),
+        name="api-export-detail",
+    ),
+    path(
+        "projects/<slug:slug>/exports/<int:export_id>/download/",
+        ExportDownloadView.as_view(),
+        name="api-export-download",
+    ),
 ]
 
 # Weekly bias reports (the week is an ISO week label such as 2026-W47).

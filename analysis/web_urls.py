@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from analysis import web
+from analysis import web, web_exports
 
 urlpatterns = [
     path("p/<slug:slug>/analysis/", web.analysis_page, name="analysis-page"),
@@ -12,6 +12,12 @@ urlpatterns = [
     ),
     path(
         "p/<slug:slug>/analysis/<int:run_id>.html", web.analysis_run_html, name="analysis-run-html"
+    ),
+    path("p/<slug:slug>/exports/", web_exports.export_page, name="export-page"),
+    path(
+        "p/<slug:slug>/exports/<int:export_id>/download/",
+        web_exports.export_download,
+        name="export-download",
     ),
 ]
 
