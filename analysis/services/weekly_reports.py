@@ -29,6 +29,7 @@ import json
 import logging
 import time
 from datetime import datetime
+from email.mime.image import MIMEImage
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,7 @@ from analysis.services.frames import FrameError, judgment_frame
 from analysis.services.runs import analysis_features
 from analysis.stats.analyze import SECTIONS, analyze
 from analysis.stats.frame import feature_names
-from analysis.weekly.document import render_weekly_document
+from analysis.weekly.document import data_images_to_cid, render_weekly_document
 from analysis.weekly.headline import Headline, headline
 from analysis.weekly.trend import models_known, split_by_week, trend_summaries
 from analysis.weekly.weeks import (
@@ -289,6 +290,9 @@ def report_email(*, report: Report) -> int:
     """Send ``report`` as an HTML email (with a plain-text body) to its project's
     researchers; return how many were addressed (0: nobody has an address, nothing sent).
 
+    The HTML part is the stored document with its charts as inline attachments
+    (``cid:`` references) instead of ``data:`` URIs, which several mail clients drop.
+
     Uses Django's email settings (``EMAIL_URL``; the console backend by default). Sets
     ``emailed_at`` once sent.
     """
@@ -327,7 +331,19 @@ def report_email(*, report: Report) -> int:
         to=[],
         bcc=recipients,
     )
-    message.attach_alternative(report.html, "text/html")
+    # The charts travel as inline attachments referenced by Content-ID (multipart/related):
+    # mail clients that drop data: images show those.
+    html, images = data_images_to_cid(report.html)
+    message.attach_alternative(html, "text/html")
+    if images:
+        message.mixed_subtype = "related"
+    for content_id, data in images:
+        image = MIMEImage(data, "png")
+        image.add_header("Content-ID", f"<{content_id}>")
+        image.add_header(
+            "Content-Disposition", "inline", filename=content_id.split("@")[0] + ".png"
+        )
+        message.attach(image)
     message.send()
     now = timezone.now()
     Report.objects.filter(pk=report.pk).update(emailed_at=now, updated_at=now)

@@ -10,6 +10,8 @@ the settings).
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from analysis.report import _interval, _num, _p, _pct
 from analysis.weekly import charts
 from analysis.weekly.headline import tiebreakers
 
-__all__ = ["TEMPLATE", "render_weekly_document", "weekly_context"]
+__all__ = ["TEMPLATE", "data_images_to_cid", "render_weekly_document", "weekly_context"]
 
 TEMPLATE = "analysis/weekly_report.html"
 _TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -92,6 +94,8 @@ def _tiebreak_rows(analysis: Mapping[str, Any], acting: Sequence[str]) -> list[d
             "override_n": _num(t.get("override_n")),
             "override_rate": _pct(t.get("override_rate")),
             "override_ci": _interval(t.get("override_ci_low"), t.get("override_ci_high"), _pct),
+            "diff": _num(t.get("diff")),
+            "diff_ci": _interval(t.get("diff_ci_low"), t.get("diff_ci_high")),
         }
         for t in analysis.get("tiebreak") or []
     ]
@@ -247,3 +251,23 @@ def render_weekly_document(report: Mapping[str, Any]) -> str:
     """Return the report as a complete, self-contained HTML document."""
     template = _ENGINE.get_template(TEMPLATE)
     return template.render(Context(weekly_context(report)))
+
+
+_DATA_IMAGE = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def data_images_to_cid(html: str, *, prefix: str = "chart") -> tuple[str, list[tuple[str, bytes]]]:
+    """Return ``html`` with each ``data:`` PNG replaced by a ``cid:`` reference, and the images.
+
+    For email: many mail clients (Gmail among them) drop ``data:`` images but show inline
+    attachments referenced by Content-ID. Returns ``(html, [(content_id, png_bytes), ...])``
+    in document order; the file on the site keeps its ``data:`` images.
+    """
+    images: list[tuple[str, bytes]] = []
+
+    def replace(match: re.Match) -> str:
+        content_id = f"{prefix}{len(images) + 1}@tiebreak"
+        images.append((content_id, base64.b64decode(match.group(1))))
+        return f'src="cid:{content_id}"'
+
+    return _DATA_IMAGE.sub(replace, html), images

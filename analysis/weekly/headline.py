@@ -220,13 +220,14 @@ def _style_sentence(result: Mapping[str, Any], alpha: float, style_only: bool) -
         for e in effects
         if _finite(e.get("p_adjusted")) and e["p_adjusted"] < alpha and _finite(e.get("odds_ratio"))
     ]
-    held = "" if style_only else "Holding the rubric fixed, "
+    # Over all judgments (not only rubric ties): a tie-breaker can hide in this average.
+    scope = (
+        "Over all of the week's judgments"
+        if style_only
+        else "Over all of the week's judgments, holding the rubric fixed"
+    )
     if not clear:
-        return (
-            f"{held}no style feature had a clear effect on which response won."
-            if held
-            else "No style feature had a clear effect on which response won."
-        )
+        return f"{scope}, no style feature had a clear effect on which response won."
     clear.sort(key=lambda e: -abs(math.log(e["odds_ratio"])))
     parts = [
         f"{e['feature']} (odds ratio {_num(e['odds_ratio'])} "
@@ -234,8 +235,7 @@ def _style_sentence(result: Mapping[str, Any], alpha: float, style_only: bool) -
         for e in clear[:4]
     ]
     more = f" and {len(clear) - 4} more" if len(clear) > 4 else ""
-    lead = held[:-2] + ", the" if held else "The"
-    return f"{lead} style features with clear effects on winning were {', '.join(parts)}{more}."
+    return f"{scope}, style features with clear effects on winning: {', '.join(parts)}{more}."
 
 
 def _volume_sentence(n: int, n_annotators: int, previous: Mapping[str, Any] | None) -> str:

@@ -195,7 +195,21 @@ def test_email_goes_to_the_researchers_with_an_address_only(sim):
     assert message.subject == f"Weekly bias report: {sim.name} {WEEK}"
     assert report.headline.split(":")[0] in message.body and "<" not in message.body
     ((html, mimetype),) = message.alternatives
-    assert mimetype == "text/html" and html == report.html
+    assert mimetype == "text/html"
+    # The stored document, its charts as inline attachments (cid:) instead of data: URIs.
+    assert "data:image" not in html
+    content_ids = re.findall(r'src="cid:([^"]+)"', html)
+    assert len(content_ids) == report.html.count("data:image/png;base64,") >= 6
+    assert re.sub(r'src="cid:[^"]+"', "", html) == re.sub(
+        r'src="data:image/png;base64,[^"]+"', "", report.html
+    )
+    raw = message.message()
+    assert raw.get_content_type() == "multipart/related"
+    images = [part for part in raw.walk() if part.get_content_type() == "image/png"]
+    assert sorted(part["Content-ID"] for part in images) == sorted(f"<{c}>" for c in content_ids)
+    assert all(part.get_payload(decode=True).startswith(b"\x89PNG") for part in images)
+    kinds = [part.get_content_type() for part in raw.walk()]
+    assert "multipart/alternative" in kinds and "text/plain" in kinds and "text/html" in kinds
     report.refresh_from_db()
     assert report.emailed_at is not None
 
