@@ -219,6 +219,27 @@ class ReportWeekForm(forms.Form):
     )
 
 
+_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def _schedule_text(task) -> str:
+    """The schedule in words ("every Monday at 06:00, Europe/Berlin"), else as beat prints it."""
+    crontab = getattr(task, "crontab", None)
+    if crontab is None:
+        return str(getattr(task, "interval", "") or "")
+    fields = (crontab.minute, crontab.hour, crontab.day_of_week)
+    if (
+        all(f.isdigit() for f in fields)
+        and int(crontab.day_of_week) <= 7
+        and (crontab.day_of_month, crontab.month_of_year) == ("*", "*")
+    ):
+        day = _DAYS[int(crontab.day_of_week) % 7]
+        return (
+            f"every {day} at {int(crontab.hour):02d}:{int(crontab.minute):02d}, {crontab.timezone}"
+        )
+    return str(crontab)
+
+
 def _report(project: Project, week: str) -> Report:
     report = Report.objects.filter(project=project, week=week).first()
     if report is None:
@@ -257,6 +278,7 @@ def reports_page(request: HttpRequest, slug: str) -> HttpResponse:
         "form": ReportWeekForm(initial={"week": default_week}),
         "default_week": default_week,
         "schedule": schedule,
+        "schedule_text": _schedule_text(schedule),
         "in_progress": any(r.status in (JobStatus.PENDING, JobStatus.RUNNING) for r in reports),
     }
     return render(request, "analysis/reports.html", context)

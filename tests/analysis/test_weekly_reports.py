@@ -61,6 +61,7 @@ def simulated(capture, slug: str, *, start: str = START, days: float = 35, **kwa
         ).project
     project.time_zone = ZONE
     project.save(update_fields=["time_zone"])
+    report_schedule_ensure(project=project)  # as the admin does when the zone changes
     return project
 
 

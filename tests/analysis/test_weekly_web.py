@@ -48,7 +48,7 @@ def test_list_page_shows_reports_schedule_and_form(sim, report, res_client):
     assert response.status_code == 200
     assert f'href="/p/sim/reports/{WEEK}/"' in html and f"/p/sim/reports/{WEEK}.html" in html
     assert "Succeeded" in html and report.headline[:60] in html
-    assert "Scheduled:" in html and "Europe/Berlin" in html
+    assert "Scheduled: every Monday at 06:00, Europe/Berlin, emailed" in html
     assert 'name="week"' in html and "csrfmiddlewaretoken" in html
     # The list page is an ordinary page of the site: the strict policy.
     directives = _directives(response["Content-Security-Policy"])
