@@ -179,6 +179,9 @@ def _compute(project: Project, label: str, start: datetime, end: datetime) -> di
     windows = [(w, *week_bounds(w, tz)) for w in labels]
     frame = judgment_frame(project=project, created_from=windows[0][1], created_before=end)
     timings["frame"] = time.perf_counter() - clock
+    # One feature set for the week and every week of the trend (the frame has the columns
+    # even when empty): the default analysis set, as analysis runs use.
+    features, feature_warnings = analysis_features(feature_names(frame), None)
     weeks = split_by_week(frame, windows)
     del frame
     this = weeks[label]
@@ -201,12 +204,9 @@ def _compute(project: Project, label: str, start: datetime, end: datetime) -> di
         "trend_weeks": TREND_WEEKS,
         "error": "",
     }
-    features: list[str] | None = None
     result: dict[str, Any] | None = None
     known = {}
     if len(this):
-        available = feature_names(this)
-        features, feature_warnings = analysis_features(available, None)
         known_models = models_known(this)
         sections = [s for s in SECTIONS if known_models or s != "leaderboard"]
         clock = time.perf_counter()

@@ -135,6 +135,11 @@ def test_an_empty_week_gives_a_short_report(sim):
     assert report.status == JobStatus.SUCCEEDED and report.n_judgments == 0
     last_week = report.result["trend"][-2]
     assert last_week["week"] == "2026-W41" and last_week["n_judgments"] > 0
+    # The trend keeps the default analysis features (one per concept) without a week to
+    # take them from.
+    features = report.result["features"]
+    assert "flattery.count" in features and "length.chars" not in features
+    assert set(last_week["style"]) <= set(features)
     assert report.headline == (
         "No judgments were recorded in 2026-W42 (Mon 12 Oct – Sun 18 Oct 2026, "
         f"Europe/Berlin). The week before had {last_week['n_judgments']:,} judgments."
