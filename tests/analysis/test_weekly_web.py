@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from analysis.models import JobStatus, Report
 from analysis.services.weekly_reports import report_generate
@@ -47,7 +48,7 @@ def test_list_page_shows_reports_schedule_and_form(sim, report, res_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert f'href="/p/sim/reports/{WEEK}/"' in html and f"/p/sim/reports/{WEEK}.html" in html
-    assert "Succeeded" in html and report.headline[:60] in html
+    assert "Succeeded" in html and escape(report.headline[:60]) in html
     assert "Scheduled: every Monday at 06:00, Europe/Berlin, emailed" in html
     assert 'name="week"' in html and "csrfmiddlewaretoken" in html
     # The list page is an ordinary page of the site: the strict policy.
@@ -103,6 +104,14 @@ def test_dashboard_and_analysis_page_link_to_the_reports(sim, res_client):
     for url in ("/p/sim/dashboard/", "/p/sim/analysis/"):
         html = res_client.get(url).content.decode()
         assert 'href="/p/sim/reports/"' in html, url
+
+
+def test_dashboard_lists_the_latest_reports(sim, res_client):
+    assert "No report yet" in res_client.get("/p/sim/dashboard/").content.decode()
+    report = report_generate(project=sim, week=WEEK)
+    html = res_client.get("/p/sim/dashboard/").content.decode()
+    assert f'<a href="/p/sim/reports/{WEEK}/">{WEEK}</a>' in html
+    assert escape(report.headline[:80]) in html
 
 
 # --- API ----------------------------------------------------------------------------------
