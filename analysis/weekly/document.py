@@ -200,7 +200,7 @@ def weekly_context(report: Mapping[str, Any]) -> dict[str, Any]:
     position = analysis.get("position") or {}
     agreement = analysis.get("agreement") or {}
     board = analysis.get("leaderboard") or []
-    annotators = analysis.get("annotators") or []
+    annotators = [a for a in analysis.get("annotators") or [] if a]
     context.update(
         {
             "counts": [

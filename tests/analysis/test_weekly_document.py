@@ -14,7 +14,7 @@ from analysis.stats.analyze import analyze
 from analysis.stats.synthetic import simulate_frame
 from analysis.weekly.document import data_images_to_cid, render_weekly_document
 from analysis.weekly.headline import headline
-from analysis.weekly.trend import week_summary
+from analysis.weekly.trend import models_known, week_summary
 from analysis.weekly.weeks import week_bounds
 from tests.analysis.test_weekly_reports import assert_self_contained
 
@@ -83,3 +83,15 @@ def test_data_images_become_content_ids():
     html, images = data_images_to_cid(f'<img src="{uri}"><p>x</p><img src="{uri}">')
     assert html == '<img src="cid:chart1@tiebreak"><p>x</p><img src="cid:chart2@tiebreak">'
     assert images == [("chart1@tiebreak", png), ("chart2@tiebreak", png)]
+
+
+def test_without_model_names_there_is_no_leaderboard():
+    frame, _ = simulate_frame(400, 20, models={}, seed=12)
+    assert not models_known(frame)
+    report = {**_report(), "models_known": False}
+    report["analysis"] = analyze(
+        frame, sections=["main_model", "tiebreak", "position", "annotators"]
+    ).to_dict()
+    html = render_weekly_document(report)
+    assert_self_contained(html)
+    assert "No leaderboard: this week's responses do not name at least two models." in html
