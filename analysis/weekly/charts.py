@@ -131,8 +131,11 @@ def effects_chart(
     return _data_uri(figure)
 
 
-def tiebreak_chart(table: Sequence[Mapping[str, Any]]) -> str | None:
-    """Two panels per feature: the tie-break share (rubric tied) and the override rate."""
+def tiebreak_chart(table: Sequence[Mapping[str, Any]], acting: Sequence[str] = ()) -> str | None:
+    """Two panels per feature: the tie-break share (rubric tied) and the override rate.
+
+    The features in ``acting`` (the headline's tie-breakers) are drawn in red.
+    """
     rows = [t for t in table if (t.get("tied_n") or 0) > 0 or (t.get("override_n") or 0) > 0]
     if not rows:
         return None
@@ -162,9 +165,7 @@ def tiebreak_chart(table: Sequence[Mapping[str, Any]]) -> str | None:
             value, low, high = t.get(key), t.get(low_key), t.get(high_key)
             if not _finite(value):
                 continue
-            colour = STYLE_COLOUR
-            if reference is not None and _finite(low, high) and (low > 0.5 or high < 0.5):
-                colour = FLAG_COLOUR
+            colour = FLAG_COLOUR if t["feature"] in acting else STYLE_COLOUR
             if _finite(low, high):
                 ax.plot([low, high], [y, y], color=colour, linewidth=1.6)
             ax.plot([value], [y], "o", color=colour, markersize=5)

@@ -217,7 +217,7 @@ def weekly_context(report: Mapping[str, Any]) -> dict[str, Any]:
             ),
             "effect_rows": _effect_rows(analysis, alpha),
             "correction": str(analysis.get("correction") or "holm"),
-            "tiebreak_chart": charts.tiebreak_chart(analysis.get("tiebreak") or []),
+            "tiebreak_chart": charts.tiebreak_chart(analysis.get("tiebreak") or [], acting),
             "tiebreak_rows": _tiebreak_rows(analysis, acting),
             "trend_chart": charts.trend_chart(trend, features),
             "models_known": bool(report.get("models_known")),
