@@ -44,6 +44,7 @@ class ExportForm(forms.Form):
     form = forms.ChoiceField(
         choices=[(f, f) for f in FORMS],
         initial="auto",
+        required=False,
         label="DPO form",
         help_text="dpo only. auto: conversational (message lists) when a prompt is a "
         "conversation, else standard (strings).",
@@ -57,7 +58,7 @@ class ExportForm(forms.Form):
             "exclude_style_decided": data["exclude_style_decided"],
         }
         if data["kind"] == ExportKind.DPO:
-            options["form"] = data["form"]
+            options["form"] = data["form"] or "auto"
         return options
 
 

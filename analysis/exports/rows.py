@@ -27,7 +27,9 @@ class Batch:
 
     Per-comparison lists have one entry per comparison; per-judgment ones one per
     judgment, ``owner`` giving each judgment's comparison index. Missing values are
-    ``None`` (NaN in the float matrices).
+    ``None`` (NaN in the float matrices). The prompt, response and model lists may hold
+    ``None`` for comparisons that are not written (a loader reads texts only for the
+    comparisons an export keeps).
     """
 
     comparison_id: list[str]
@@ -62,7 +64,11 @@ class Batch:
         return len(self.comparison_id)
 
     def tally(self) -> Preferences:
-        """The comparisons' votes (see :func:`analysis.exports.preferences.preferences`)."""
+        """The comparisons' votes (see :func:`analysis.exports.preferences.preferences`).
+
+        ``style_heavier`` votes over every column of ``features_a`` / ``features_b``: call
+        it on a batch that holds only the style-heavy features.
+        """
         keys = [f"{RUBRIC_PREFIX}{k}" for k in range(self.rubric.shape[1])]
         state = rubric_state(pd.DataFrame(self.rubric, columns=keys)).to_numpy(dtype=object)
         strength = np.array(

@@ -168,7 +168,7 @@ class BackgroundWriter:
     the thread is raised by the next ``write`` or by ``close``.
     """
 
-    def __init__(self, writer: ExportWriter, *, depth: int = 2):
+    def __init__(self, writer: ExportWriter, *, depth: int = 1):
         self.writer = writer
         self.schema = writer.schema
         self._queue: queue.Queue = queue.Queue(maxsize=depth)

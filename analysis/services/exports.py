@@ -92,7 +92,7 @@ logger = logging.getLogger(__name__)
 
 #: Comparisons per batch. Part of the output's identity for Parquet (one row group per
 #: batch), so it is a constant rather than an option.
-BATCH_COMPARISONS = 5_000
+BATCH_COMPARISONS = 2_500
 FORMS = ("auto", "standard", "conversational")
 OPTION_KEYS = ("min_agreement", "drop_ties", "exclude_style_decided", "form")
 _SIGN = {"a": 1.0, "tie": 0.0, "b": -1.0}
@@ -369,7 +369,7 @@ def _batches(
     """(comparisons gone through, the batch of those with judgments or None, and their
     ``(id, external_id, response_a_id, response_b_id)``), in id order."""
     project = snapshot.project
-    key = (settings.TIEBREAK_PSEUDONYM_KEY or "").encode() or salted_hmac(
+    secret = (settings.TIEBREAK_PSEUDONYM_KEY or "").encode() or salted_hmac(
         "tiebreak.exports.pseudonym", "key", algorithm="sha256"
     ).digest()
     names: dict[str, str] = {}
@@ -428,7 +428,7 @@ def _batches(
             name = row[2] if row[2] is not None else row[3]
             alias = names.get(name)
             if alias is None:
-                alias = names[name] = pseudonym(key=key, project_id=project.pk, name=name)
+                alias = names[name] = pseudonym(key=secret, project_id=project.pk, name=name)
             annotators.append(alias)
         criterion_columns, rubric = _answers(snapshot, judged, judgments, criteria, keys_of)
         batch = Batch(
@@ -453,10 +453,11 @@ def _batches(
             rubric=rubric,
         )
         if features:
-            responses = np.array([[row[2], row[3]] for row in comparisons], dtype=np.int64).reshape(
-                -1, 2
+            # Response a and b of each comparison, interleaved.
+            responses = np.array(
+                [rid for row in comparisons for rid in (row[2], row[3])], dtype=np.int64
             )
-            matrix = _features(snapshot, responses.ravel(), comparisons)
+            matrix = _features(snapshot, responses, comparisons)
             batch.features_a, batch.features_b = matrix[0::2], matrix[1::2]
         yield len(chunk), batch, comparisons
 
@@ -659,8 +660,10 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
 
 def _iso(value: datetime | str) -> str:
     """ISO 8601 in UTC with a ``Z``: ``2026-11-02T10:00:00Z`` (microseconds when set)."""
-    if isinstance(value, str):  # SQLite: "2026-11-02 10:00:00[.ffffff]" in UTC
-        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if isinstance(value, str):  # SQLite without a converter: "2026-11-02 10:00:00[.ffffff]"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:  # SQLite stores UTC (USE_TZ) without an offset
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -704,7 +707,8 @@ def export_snapshot_execute(
             if snapshot.file:
                 snapshot.file.delete(save=False)
             with target.open("rb") as file:
-                snapshot.file.save(_filename(snapshot), File(file), save=False)
+                # Moved into the storage rather than copied, when it is on the same disk.
+                snapshot.file.save(_filename(snapshot), _WrittenFile(file), save=False)
             ExportSnapshot.objects.filter(pk=snapshot.pk).update(file=snapshot.file.name)
     except (OperationalError, InterfaceError):
         raise
@@ -762,6 +766,13 @@ def export_snapshot_fail(*, snapshot_id: int, error: str) -> None:
     if snapshot is not None and snapshot.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         logger.error("export %s failed: %s", snapshot_id, error)
         _finish(snapshot, status=JobStatus.FAILED, error=f"the export stopped: {error}")
+
+
+class _WrittenFile(File):
+    """A finished export file: ``FileSystemStorage`` moves it in (``temporary_file_path``)."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
 
 
 def _filename(snapshot: ExportSnapshot) -> str:

@@ -180,7 +180,7 @@ def test_page_exports_and_downloads(sim, res_client):
     assert "No export yet" in html and 'name="kind"' in html and 'for="id_drop_ties"' in html
 
     response = res_client.post(
-        "/p/sim/exports/", {"kind": "preferences", "format": "csv", "form": "auto"}, follow=True
+        "/p/sim/exports/", {"kind": "preferences", "format": "csv"}, follow=True
     )
     html = response.content.decode()
     _assert_csp_safe(html)
