@@ -41,7 +41,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, reset_queries, transaction
 from django.db.models import Count, Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -380,6 +380,10 @@ def _batches(
     )
     last = 0
     while True:
+        if settings.DEBUG:
+            # The debug query log would keep every batch's SQL (with its id arrays): memory
+            # growing with the export, which is what batches are there to avoid.
+            reset_queries()
         chunk = list(
             Comparison.objects.filter(
                 project=project, id__gt=last, id__lte=snapshot.max_comparison_id

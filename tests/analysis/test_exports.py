@@ -646,3 +646,13 @@ def test_an_empty_project_exports_an_empty_file(project, tmp_path):
     assert pq.read_table(tmp_path / "e.parquet").num_rows == 0
     with pytest.raises(ExportError):
         raise ExportError("importable")
+
+
+def test_canonical_command_line(sim, tmp_path):
+    from analysis.exports.canonical import main
+
+    _export(sim, "judgments", "parquet", tmp_path / "j.parquet")
+    main([str(tmp_path / "j.parquet"), "-o", str(tmp_path / "c.jsonl")])
+    records = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert records == list(canonical_records(read_export(tmp_path / "j.parquet")))
+    assert sum(len(r["judgments"]) for r in records) == 180
