@@ -536,11 +536,12 @@ def _features(snapshot: ExportSnapshot, response_ids: np.ndarray, comparisons: l
         project = snapshot.project
         comparison = comparisons[first // 2]
         raise ExportError(
-            f"style features are missing for {int((~complete).sum())} responses of project "
-            f"{project.slug!r} under the extractor versions this export uses ("
+            f"style features are missing for judged responses of project {project.slug!r} "
+            "under the extractor versions this export uses ("
             + ", ".join(f"{name} v{version}" for name, version, _ in extractors)
-            + f"), e.g. response {ids[first]} of comparison "
-            f"{comparison[1] or comparison[0]!r}: feature extraction has not finished (see "
+            + f"): {int((~complete).sum())} of the {len(ids)} responses of a batch of "
+            f"comparisons, the first response {ids[first]} of comparison "
+            f"{comparison[1] or comparison[0]!r}. Feature extraction has not finished (see "
             f"/api/projects/{project.slug}/features/progress/) or was never started (run "
             f"`python manage.py extract_features {project.slug}`). Export again once it is "
             "done; nothing was written."
