@@ -137,7 +137,8 @@ def export_options_check(
         isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1
     ):
         errors["min_agreement"] = ["must be a number from 0 to 1 (the share of agreeing votes)"]
-    out["min_agreement"] = None if value is None else float(value)
+    else:
+        out["min_agreement"] = None if value is None else float(value)
     for key in ("drop_ties", "exclude_style_decided"):
         value = options.get(key, False)
         if not isinstance(value, bool):

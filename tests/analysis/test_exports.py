@@ -435,6 +435,7 @@ def test_dpo_forms_and_the_datasets_library(
         ("judgments", "xlsx", {}, "format"),
         ("judgments", "jsonl", {"min_agreement": 1.5}, "min_agreement"),
         ("judgments", "jsonl", {"min_agreement": True}, "min_agreement"),
+        ("judgments", "jsonl", {"min_agreement": "most"}, "min_agreement"),
         ("judgments", "jsonl", {"drop_ties": "yes"}, "drop_ties"),
         ("judgments", "jsonl", {"exclude_style_decided": 1}, "exclude_style_decided"),
         ("dpo", "jsonl", {"form": "chat"}, "form"),
