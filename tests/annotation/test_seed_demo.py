@@ -75,6 +75,7 @@ def test_seed_twice_is_idempotent_and_the_logins_work(client):
         assert set(logins) == {"annotator", "researcher"}
         assert "http://127.0.0.1:" in output
         assert f"/p/demo-sim/reports/{week}/" in output
+        assert "/p/demo-sim/exports/" in output
     for username, password in logins.items():
         assert client.login(username=username, password=password), username
         client.logout()
@@ -88,5 +89,11 @@ def test_seed_twice_is_idempotent_and_the_logins_work(client):
     client.login(username="researcher", password=logins["researcher"])
     page = client.get("/p/demo-sim/analysis/")
     assert page.status_code == 200 and "<svg" in page.content.decode()
+    # The report and the exports are one click from the dashboard.
+    dashboard = client.get("/p/demo-sim/dashboard/").content.decode()
+    assert f'href="/p/demo-sim/reports/{week}/"' in dashboard
+    assert 'href="/p/demo-sim/exports/"' in dashboard
+    assert client.get("/p/demo-sim/exports/").status_code == 200
+    assert client.get(f"/p/demo-sim/reports/{week}/").status_code == 200
     report_page = client.get(f"/p/demo-sim/reports/{week}/")
     assert report_page.status_code == 200 and "data:image/png;base64," in report_page.text

@@ -157,3 +157,21 @@ def test_admin_pages_render(admin_client_, project, annotator, comparisons):
 def test_comparisons_and_judgments_are_read_only(admin_client_, comparisons):
     assert admin_client_.get(reverse("admin:annotation_comparison_add")).status_code == 403
     assert admin_client_.get(reverse("admin:annotation_judgment_add")).status_code == 403
+
+
+def test_exports_and_reports_are_listed_read_only(admin_client_, project):
+    from analysis.models import ExportSnapshot, Report
+
+    snapshot = ExportSnapshot.objects.create(project=project, kind="dpo", format="jsonl")
+    report = Report.objects.create(
+        project=project,
+        week="2026-W47",
+        period_start="2026-11-16T00:00:00Z",
+        period_end="2026-11-23T00:00:00Z",
+    )
+    for model, obj in (("exportsnapshot", snapshot), ("report", report)):
+        listing = admin_client_.get(reverse(f"admin:analysis_{model}_changelist"))
+        assert listing.status_code == 200
+        assert admin_client_.get(reverse(f"admin:analysis_{model}_add")).status_code == 403
+        view = admin_client_.get(reverse(f"admin:analysis_{model}_change", args=[obj.pk]))
+        assert view.status_code == 200

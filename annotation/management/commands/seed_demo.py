@@ -145,6 +145,7 @@ class Command(BaseCommand):
                 f"              analysis at {base}/p/{SIM_SLUG}/analysis/ "
                 f"(dashboard {base}/p/{DEMO_SLUG}/dashboard/)\n"
                 f"              weekly report {base}/p/{SIM_SLUG}/reports/{week}/ "
-                f"(all reports {base}/p/{SIM_SLUG}/reports/)"
+                f"(all reports {base}/p/{SIM_SLUG}/reports/)\n"
+                f"              exports (judgments, preferences, DPO) {base}/p/{SIM_SLUG}/exports/"
             )
         )
