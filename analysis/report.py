@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 __all__ = [
     "ChartRow",
     "interval_chart",
+    "leaderboard_rows",
     "render_report_document",
     "render_report_fragment",
     "report_context",
@@ -474,6 +475,28 @@ def _annotator_section(result: dict[str, Any], level: str) -> dict[str, Any]:
     }
 
 
+def leaderboard_rows(board: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """The leaderboard table as display strings: raw and style-controlled ratings, shift."""
+    rows = []
+    for m in board:
+        raw, styled = m.get("rating_raw"), m.get("rating_style_controlled")
+        shift = styled - raw if _finite(raw, styled) else None
+        rows.append(
+            {
+                "model": str(m["model"]),
+                "n": _num(m.get("n")),
+                "raw": _num(raw, 0),
+                "raw_ci": _interval(
+                    m.get("raw_ci_low"), m.get("raw_ci_high"), lambda v: _num(v, 0)
+                ),
+                "styled": _num(styled, 0),
+                "styled_ci": _interval(m.get("ci_low"), m.get("ci_high"), lambda v: _num(v, 0)),
+                "shift": f"{shift:+.0f}" if shift is not None else "–",
+            }
+        )
+    return rows
+
+
 def _leaderboard_section(result: dict[str, Any]) -> dict[str, Any]:
     board = result.get("leaderboard") or []
     rows = [
@@ -503,24 +526,7 @@ def _leaderboard_section(result: dict[str, Any]) -> dict[str, Any]:
             reference=1000.0,
             legend=(("raw", "raw"), ("styled", "style-controlled")),
         )
-    table = []
-    for m in board:
-        raw, styled = m.get("rating_raw"), m.get("rating_style_controlled")
-        shift = styled - raw if _finite(raw, styled) else None
-        table.append(
-            {
-                "model": m["model"],
-                "n": _num(m.get("n")),
-                "raw": _num(raw, 0),
-                "raw_ci": _interval(
-                    m.get("raw_ci_low"), m.get("raw_ci_high"), lambda v: _num(v, 0)
-                ),
-                "styled": _num(styled, 0),
-                "styled_ci": _interval(m.get("ci_low"), m.get("ci_high"), lambda v: _num(v, 0)),
-                "shift": f"{shift:+.0f}" if shift is not None else "–",
-            }
-        )
-    return {"chart": chart, "table": table}
+    return {"chart": chart, "table": leaderboard_rows(board)}
 
 
 def _position_section(result: dict[str, Any], level: str) -> dict[str, Any] | None:

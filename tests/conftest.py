@@ -9,6 +9,9 @@ from rest_framework.test import APIClient
 from annotation.models import Role
 from tests.factories import ComparisonFactory, MembershipFactory, ProjectFactory, UserFactory
 
+# The broker, workers and beat fixtures for the tests that run real Celery processes.
+pytest_plugins = ["tests.celery_processes"]
+
 
 @pytest.fixture
 def project(db):

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.template import Context, Engine
 
-from analysis.report import _interval, _num, _p, _pct
+from analysis.report import _interval, _num, _p, _pct, leaderboard_rows
 from analysis.weekly import charts
 from analysis.weekly.headline import tiebreakers
 
@@ -123,27 +123,6 @@ def _trend_rows(trend: Sequence[Mapping[str, Any]], features: Sequence[str]) -> 
     return rows
 
 
-def _leaderboard_rows(board: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    rows = []
-    for m in board:
-        raw, styled = m.get("rating_raw"), m.get("rating_style_controlled")
-        shift = styled - raw if raw is not None and styled is not None else None
-        rows.append(
-            {
-                "model": str(m["model"]),
-                "n": _num(m.get("n")),
-                "raw": _num(raw, 0),
-                "raw_ci": _interval(
-                    m.get("raw_ci_low"), m.get("raw_ci_high"), lambda v: _num(v, 0)
-                ),
-                "styled": _num(styled, 0),
-                "styled_ci": _interval(m.get("ci_low"), m.get("ci_high"), lambda v: _num(v, 0)),
-                "shift": f"{shift:+.0f}" if shift is not None else "–",
-            }
-        )
-    return rows
-
-
 def _annotator_rows(annotators: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     ranked = sorted(
         (a for a in annotators if a.get("style_sensitivity") is not None),
@@ -222,7 +201,7 @@ def weekly_context(report: Mapping[str, Any]) -> dict[str, Any]:
             "trend_chart": charts.trend_chart(trend, features),
             "models_known": bool(report.get("models_known")),
             "leaderboard_chart": charts.leaderboard_chart(board) if board else None,
-            "leaderboard_rows": _leaderboard_rows(board),
+            "leaderboard_rows": leaderboard_rows(board),
             "annotators_chart": charts.annotators_chart(annotators) if annotators else None,
             "annotator_rows": _annotator_rows(annotators),
             "n_annotators_flagged": _num(sum(bool(a.get("flagged")) for a in annotators)),

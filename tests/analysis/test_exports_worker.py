@@ -9,16 +9,12 @@ import pytest
 from analysis.models import JobStatus
 from analysis.services.exports import export_snapshot_enqueue, export_snapshot_write
 from analysis.services.simulate import simulated_project_create
-from tests.analysis.test_feature_worker import (  # noqa: F401 -- the fixtures are used by name
-    _wait_for,
-    broker,
-    workers,
-)
+from tests.celery_processes import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-def test_worker_writes_a_queued_export_with_progress(workers, settings, tmp_path):  # noqa: F811
+def test_worker_writes_a_queued_export_with_progress(workers, settings, tmp_path):
     project = simulated_project_create(
         slug="worker-export", comparisons=30, annotators=4, seed=1, start_features=False
     ).project
@@ -32,7 +28,7 @@ def test_worker_writes_a_queued_export_with_progress(workers, settings, tmp_path
         snapshot.refresh_from_db()
         return snapshot.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
-    _wait_for(finished, timeout=60, what="the export to finish")
+    wait_for(finished, timeout=60, what="the export to finish")
     assert snapshot.status == JobStatus.SUCCEEDED, snapshot.error
     assert snapshot.done == snapshot.total and snapshot.row_count > 0
     with snapshot.file.open("rb") as file:

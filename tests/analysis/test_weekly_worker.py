@@ -4,13 +4,10 @@ the last completed week and emails it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
@@ -20,14 +17,7 @@ from analysis.services.weekly_reports import report_schedule_name
 from analysis.simulation import SimulationParams
 from analysis.weekly.weeks import last_completed_week
 from annotation.models import Role
-from tests.analysis.test_feature_worker import (
-    CELERY,
-    _kill_group,
-    _test_database_url,
-    _wait_for,
-    broker,  # noqa: F401 -- fixtures used by name
-    workers,  # noqa: F401
-)
+from tests.celery_processes import wait_for
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -35,41 +25,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 ZONE = "Europe/Berlin"
 
 
-@pytest.fixture
-def beat(broker, tmp_path):  # noqa: F811 -- the fixture above
-    """Start ``celery beat`` on the database scheduler; killed at the end."""
-    started: list[subprocess.Popen] = []
-
-    def start() -> subprocess.Popen:
-        log = (tmp_path / "beat.log").open("wb")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": _test_database_url(),
-            "CELERY_BROKER_URL": broker.url,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-        }
-        command = [str(CELERY), "-A", "config", "beat", "-l", "INFO"]
-        command += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=settings.BASE_DIR,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        process.log_path = log.name
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        _kill_group(process)
-        print(f"--- beat log ---\n{Path(process.log_path).read_text(errors='replace')[-3000:]}")
-
-
-def test_beat_runs_the_weekly_report_on_a_worker(workers, beat, broker):  # noqa: F811
+def test_beat_runs_the_weekly_report_on_a_worker(workers, beat, broker):
     start = (timezone.now() - timedelta(days=21)).astimezone(UTC)
     project = simulated_project_create(
         slug="beat",
@@ -88,7 +44,7 @@ def test_beat_runs_the_weekly_report_on_a_worker(workers, beat, broker):  # noqa
     # Beat sends to the default queue "celery"; feature chunks go to the test's queue.
     workers(queues=("celery",))
     job = FeatureJob.objects.get(project=project)
-    _wait_for(
+    wait_for(
         lambda: FeatureJob.objects.get(pk=job.pk).status == JobStatus.SUCCEEDED,
         timeout=120,
         what="feature extraction",
@@ -106,7 +62,7 @@ def test_beat_runs_the_weekly_report_on_a_worker(workers, beat, broker):  # noqa
     task.save()
     scheduler = beat()
 
-    report = _wait_for(
+    report = wait_for(
         lambda: Report.objects.filter(project=project, emailed_at__isnull=False).first(),
         timeout=150,
         what="beat to send the task and the worker to generate and email the report",
