@@ -119,6 +119,14 @@ def export_download(request: HttpRequest, slug: str, export_id: int) -> FileResp
     return export_file_response(snapshot)
 
 
+# Registered media types (Parquet: IANA, 2024), so a browser or client knows the file.
+CONTENT_TYPES = {
+    "jsonl": "application/jsonl",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
 def export_file_response(snapshot: ExportSnapshot) -> FileResponse:
     """The snapshot's stored file as an attachment; ``Http404`` when there is none."""
     if snapshot.status != JobStatus.SUCCEEDED or not snapshot.file:
@@ -128,6 +136,8 @@ def export_file_response(snapshot: ExportSnapshot) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404("This export's file is no longer stored.") from exc
     name = f"{snapshot.project.slug}-{snapshot.kind}-{snapshot.pk}.{snapshot.format}"
-    response = FileResponse(file, as_attachment=True, filename=name)
+    response = FileResponse(
+        file, as_attachment=True, filename=name, content_type=CONTENT_TYPES[snapshot.format]
+    )
     response["X-Content-SHA256"] = snapshot.sha256
     return response

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from analysis.models import ExportFormat, ExportKind, ExportSnapshot, JobStatus
 from analysis.services.exports import FORMS, export_snapshot_enqueue
-from analysis.web_exports import export_file_response
+from analysis.web_exports import CONTENT_TYPES, export_file_response
 from annotation.selectors import project_for_researcher
 
 _NOT_RESEARCHER = {
@@ -176,7 +176,7 @@ class ExportDownloadView(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in CONTENT_TYPES.values()},
             **_NOT_RESEARCHER,
         }
     )

@@ -71,6 +71,7 @@ def test_api_export_inline_then_list_detail_and_download(sim, researcher, api_cl
     download = api.get(body["download"])
     assert download.status_code == 200
     assert "attachment" in download["Content-Disposition"]
+    assert download["Content-Type"] == "application/jsonl"
     content = _body(download)
     assert hashlib.sha256(content).hexdigest() == body["sha256"]
     rows = [json.loads(line) for line in content.decode().splitlines()]
