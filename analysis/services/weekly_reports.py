@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from analysis.models import JobStatus, Report
@@ -321,7 +322,9 @@ def report_email(*, report: Report) -> int:
     lines += [
         "",
         "The HTML version of this message has the charts and tables. The report is also on "
-        f"the project's page in tiebreak: /p/{project.slug}/reports/{report.week}/",
+        "the project's page in tiebreak: "
+        + settings.TIEBREAK_SITE_URL.rstrip("/")
+        + reverse("weekly-report", args=[project.slug, report.week]),
     ]
     message = EmailMultiAlternatives(
         subject=subject,

@@ -182,7 +182,8 @@ def test_a_bad_week_is_refused_and_nothing_is_stored(sim, week, message):
 # --- email --------------------------------------------------------------------------------
 
 
-def test_email_goes_to_the_researchers_with_an_address_only(sim):
+def test_email_goes_to_the_researchers_with_an_address_only(sim, settings):
+    settings.TIEBREAK_SITE_URL = "https://tiebreak.example.org/"
     for username, email, role in (
         ("res-1", "res1@example.org", Role.RESEARCHER),
         ("res-2", "res2@example.org", Role.RESEARCHER),
@@ -200,6 +201,7 @@ def test_email_goes_to_the_researchers_with_an_address_only(sim):
     assert message.to == []  # blind copies: researchers do not see each other's address
     assert message.subject == f"Weekly bias report: {sim.name} {WEEK}"
     assert report.headline.split(":")[0] in message.body and "<" not in message.body
+    assert f"https://tiebreak.example.org/p/{sim.slug}/reports/{WEEK}/" in message.body
     ((html, mimetype),) = message.alternatives
     assert mimetype == "text/html"
     # The stored document, its charts as inline attachments (cid:) instead of data: URIs.

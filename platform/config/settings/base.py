@@ -188,6 +188,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # printed to the console; set e.g. EMAIL_URL=smtp+tls://user:pass@smtp.example.org:587.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tiebreak <tiebreak@localhost>")
+# Where the site is reached, for links in emails (a task has no request to build them from).
+TIEBREAK_SITE_URL = env("TIEBREAK_SITE_URL", default="http://127.0.0.1:8000")
 
 # --- tiebreak ----------------------------------------------------------------------------
 # Dotted paths of the style feature extractors: the built-ins (analysis.features.length,
