@@ -85,6 +85,8 @@ def celery_processes(broker, tmp_path):
                 "CELERY_BROKER_URL": broker.url,
                 "CELERY_TASK_ALWAYS_EAGER": "false",
                 "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+                # Files the worker writes (exports) or reads (queued uploads) are the test's.
+                "MEDIA_ROOT": str(settings.MEDIA_ROOT),
                 **(env or {}),
             },
             cwd=settings.BASE_DIR,

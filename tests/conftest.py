@@ -13,6 +13,12 @@ from tests.factories import ComparisonFactory, MembershipFactory, ProjectFactory
 pytest_plugins = ["tests.celery_processes"]
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploads and export files of a test go to its own folder, not the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def project(db):
     return ProjectFactory(slug="alpha", overlap=2)

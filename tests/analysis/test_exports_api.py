@@ -336,3 +336,32 @@ def test_command_failure_says_why_and_writes_nothing(project, tmp_path):
         )
     assert not path.exists() and list(tmp_path.iterdir()) == []
     assert ExportSnapshot.objects.get().status == JobStatus.FAILED
+
+
+def test_deleting_a_snapshot_deletes_its_file(
+    sim, researcher, api_client_for, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from django.db import transaction
+
+    from analysis.models import ExportSnapshot
+
+    api = api_client_for(researcher)
+    body = api.post(
+        "/api/projects/sim/exports/", {"kind": "preferences", "format": "csv"}, format="json"
+    ).json()
+    snapshot = ExportSnapshot.objects.get(pk=body["id"])
+    path = Path(snapshot.file.path)
+    assert path.is_file() and str(path).startswith(str(settings.MEDIA_ROOT))
+
+    # A deletion that is rolled back keeps the file.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        snapshot.delete()
+        raise RuntimeError("rolled back")
+    assert path.is_file()
+    # Deleting the project deletes its snapshots (a cascade) and so their files.
+    with django_capture_on_commit_callbacks(execute=True):
+        sim.delete()
+    assert not ExportSnapshot.objects.filter(pk=body["id"]).exists()
+    assert not path.exists()
