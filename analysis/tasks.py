@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 
-from analysis.services.features import feature_chunk_process, feature_job_fail
-from config.celery_app import IDEMPOTENT_TASK_OPTIONS
-
-
-class FeatureChunkTask(Task):
-    """Records a chunk's final failure on its job, so progress shows it instead of hanging."""
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        job_id = kwargs.get("job_id", args[0] if args else None)
-        if job_id is not None:
-            feature_job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+from analysis.services.features import feature_chunk_process
+from config.celery_app import IDEMPOTENT_TASK_OPTIONS, LONG_TASK_OPTIONS, RecordsFailure
 
 
 @shared_task(
-    base=FeatureChunkTask,
+    base=RecordsFailure,
+    # A chunk's final failure fails its job, so progress shows it instead of hanging.
+    record_failure=("analysis.services.features.feature_job_fail", "job_id"),
     name="analysis.extract_feature_chunk",
     # Idempotent (see feature_chunk_process), so a killed worker's chunk may run again; a
     # bug in an extractor is not retried, and fails the job.
@@ -35,11 +28,7 @@ def extract_feature_chunk(job_id: int, chunk_id: int) -> bool:
 @shared_task(
     name="analysis.run_analysis",
     # Idempotent: executing a run again overwrites its own result.
-    **IDEMPOTENT_TASK_OPTIONS,
-    max_retries=3,
-    # A few million judgments take minutes; stay inside the broker's visibility timeout.
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
+    **LONG_TASK_OPTIONS,
 )
 def run_analysis(run_id: int) -> str:
     """Execute analysis run ``run_id`` and return its final status."""
@@ -56,10 +45,7 @@ def run_analysis(run_id: int) -> str:
     name="analysis.weekly_report",
     # Idempotent (see weekly_report_run): a redelivered message neither regenerates a
     # finished week nor emails it twice.
-    **IDEMPOTENT_TASK_OPTIONS,
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
+    **LONG_TASK_OPTIONS,
 )
 def weekly_report(project_id: int) -> str:
     """What beat runs per project: report the last completed week and email it."""
@@ -71,10 +57,7 @@ def weekly_report(project_id: int) -> str:
 @shared_task(
     name="analysis.generate_weekly_report",
     # Idempotent: generating a week again replaces its report.
-    **IDEMPOTENT_TASK_OPTIONS,
-    max_retries=3,
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
+    **LONG_TASK_OPTIONS,
 )
 def generate_weekly_report(project_id: int, week: str) -> str:
     """Generate (not email) week ``week``'s report of a project, as asked from the API or
@@ -91,26 +74,12 @@ def generate_weekly_report(project_id: int, week: str) -> str:
 # --- Exports -------------------------------------------------------------------------------
 
 
-class ExportTask(Task):
-    """Records an export's final failure on its snapshot, so the page shows it."""
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        snapshot_id = kwargs.get("snapshot_id", args[0] if args else None)
-        if snapshot_id is not None:
-            from analysis.services.exports import export_snapshot_fail
-
-            export_snapshot_fail(snapshot_id=snapshot_id, error=f"{type(exc).__name__}: {exc}")
-
-
 @shared_task(
-    base=ExportTask,
+    base=RecordsFailure,
+    record_failure=("analysis.services.exports.export_snapshot_fail", "snapshot_id"),
     name="analysis.run_export",
     # Idempotent: executing a snapshot again rewrites the same file from the pinned rows.
-    **IDEMPOTENT_TASK_OPTIONS,
-    max_retries=3,
-    # A million judgments take a minute or two; stay inside the broker's visibility timeout.
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
+    **LONG_TASK_OPTIONS,
 )
 def run_export(snapshot_id: int) -> str:
     """Write export snapshot ``snapshot_id`` and return its final status."""

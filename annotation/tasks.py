@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 
-from annotation.services.imports.queue import import_run_execute, import_run_fail
-from config.celery_app import IDEMPOTENT_TASK_OPTIONS
-
-
-class ImportTask(Task):
-    """Records a run's final failure (retries spent, time limit) so it does not stay running."""
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        run_id = kwargs.get("run_id", args[0] if args else None)
-        if run_id is not None:
-            import_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+from annotation.services.imports.queue import import_run_execute
+from config.celery_app import LONG_TASK_OPTIONS, RecordsFailure
 
 
 @shared_task(
-    base=ImportTask,
+    base=RecordsFailure,
+    record_failure=("annotation.services.imports.queue.import_run_fail", "run_id"),
     name="annotation.run_import",
     # Idempotent: an import is one transaction, and a finished run is not imported again.
-    **IDEMPOTENT_TASK_OPTIONS,
-    max_retries=3,
-    # 1M comparisons take a few minutes; stay inside the broker's visibility timeout.
-    soft_time_limit=50 * 60,
-    time_limit=55 * 60,
+    **LONG_TASK_OPTIONS,
 )
 def run_import(run_id: int) -> str:
     """Import queued run ``run_id`` and return its final status."""

@@ -540,10 +540,10 @@ def test_large_exports_run_as_a_celery_task_after_commit(
 
 
 def test_a_task_that_dies_for_good_marks_the_snapshot_failed(sim):
-    from analysis.tasks import ExportTask
+    from analysis.tasks import run_export
 
     snapshot = export_snapshot_create(project=sim, kind="judgments", format="jsonl")
-    ExportTask().on_failure(TimeoutError("hard time limit"), "t", (snapshot.pk,), {}, None)
+    run_export.on_failure(TimeoutError("hard time limit"), "t", (snapshot.pk,), {}, None)
     snapshot.refresh_from_db()
     assert snapshot.status == JobStatus.FAILED and "hard time limit" in snapshot.error
 

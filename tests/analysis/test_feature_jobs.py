@@ -423,3 +423,15 @@ def test_frame_is_float_and_indexed_by_response_id(project):
     assert frame.index.name == "response_id" and list(frame.index) == [response.pk]
     assert frame.dtypes.map(lambda d: d == np.float64).all()
     assert frame.isna().all().all()
+
+
+def test_a_chunk_task_that_dies_for_good_fails_its_job(project):
+    """What the worker calls when retries are spent or the time limit kills the chunk."""
+    from analysis.tasks import extract_feature_chunk
+
+    job = FeatureJob.objects.create(project=project, status=JobStatus.RUNNING)
+    extract_feature_chunk.on_failure(
+        TimeoutError("hard time limit"), "t", (), {"job_id": job.pk, "chunk_id": 1}, None
+    )
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "TimeoutError: hard time limit" in job.error
