@@ -239,15 +239,9 @@ TIEBREAK_PSEUDONYM_KEY = env("TIEBREAK_PSEUDONYM_KEY", default="")
 TIEBREAK_STYLE_HEAVY_FEATURES = env.list(
     "TIEBREAK_STYLE_HEAVY_FEATURES",
     default=[
-        "length.words",
-        "emojis",
-        "flattery.count",
-        "agreement",
-        "markdown.headers",
-        "markdown.bold",
-        "markdown.list_items",
-        "tone.exclamations",
-        "tone.confident",
+        f
+        for f in TIEBREAK_ANALYSIS_FEATURES
+        if f not in ("tone.hedges", "tone.apologies", "tone.refusals")
     ],
 )
 # When the weekly report runs, in each project's own time zone (Project.time_zone):
