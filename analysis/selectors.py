@@ -9,12 +9,31 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Q, Sum
+from django.http import Http404
 
 from analysis.features import Registry, active_registry
-from analysis.models import FeatureJob, FeatureValue
+from analysis.models import ExportSnapshot, FeatureJob, FeatureValue
 from annotation.models import Project, Response
+from annotation.selectors import project_for_researcher
 
 _ID_BATCH = 5_000
+
+
+def export_for_researcher(*, slug: str, user, export_id: int) -> ExportSnapshot:
+    """Export ``export_id`` of project ``slug`` for one of its researchers.
+
+    Raises ``PermissionDenied`` / ``Http404`` as :func:`project_for_researcher` does, and
+    ``Http404`` when the project has no such export.
+    """
+    project = project_for_researcher(slug=slug, user=user)
+    snapshot = (
+        ExportSnapshot.objects.select_related("project", "created_by")
+        .filter(project=project, pk=export_id)
+        .first()
+    )
+    if snapshot is None:
+        raise Http404("No such export.")
+    return snapshot
 
 
 def feature_progress(*, project: Project) -> dict[str, Any] | None:

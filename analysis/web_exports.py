@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analysis.models import ExportFormat, ExportKind, ExportSnapshot, JobStatus
-from analysis.services.exports import FORMS, export_snapshot_enqueue
+from analysis.selectors import export_for_researcher
+from analysis.services.exports import FORMS, export_filename, export_snapshot_enqueue
 from annotation.selectors import project_for_researcher
 
 EXPORTS_LISTED = 25
@@ -112,10 +113,7 @@ def _announce(request: HttpRequest, snapshot: ExportSnapshot) -> None:
 @require_GET
 def export_download(request: HttpRequest, slug: str, export_id: int) -> FileResponse:
     """The export's file, as an attachment."""
-    project = project_for_researcher(slug=slug, user=request.user)
-    snapshot = ExportSnapshot.objects.filter(project=project, pk=export_id).first()
-    if snapshot is None:
-        raise Http404("No such export.")
+    snapshot = export_for_researcher(slug=slug, user=request.user, export_id=export_id)
     return export_file_response(snapshot)
 
 
@@ -135,9 +133,11 @@ def export_file_response(snapshot: ExportSnapshot) -> FileResponse:
         file = snapshot.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("This export's file is no longer stored.") from exc
-    name = f"{snapshot.project.slug}-{snapshot.kind}-{snapshot.pk}.{snapshot.format}"
     response = FileResponse(
-        file, as_attachment=True, filename=name, content_type=CONTENT_TYPES[snapshot.format]
+        file,
+        as_attachment=True,
+        filename=export_filename(snapshot),
+        content_type=CONTENT_TYPES[snapshot.format],
     )
     response["X-Content-SHA256"] = snapshot.sha256
     return response

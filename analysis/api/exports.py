@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis.models import ExportFormat, ExportKind, ExportSnapshot, JobStatus
+from analysis.selectors import export_for_researcher
 from analysis.services.exports import FORMS, export_snapshot_enqueue
 from analysis.web_exports import CONTENT_TYPES, export_file_response
 from annotation.selectors import project_for_researcher
@@ -151,24 +151,13 @@ class ProjectExportsView(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
 
-def _snapshot(request, slug: str, export_id: int) -> ExportSnapshot:
-    project = project_for_researcher(slug=slug, user=request.user)
-    snapshot = (
-        ExportSnapshot.objects.select_related("project", "created_by")
-        .filter(project=project, pk=export_id)
-        .first()
-    )
-    if snapshot is None:
-        raise Http404("No such export.")
-    return snapshot
-
-
 class ExportDetailView(APIView):
     """One export with its progress (the project's researchers only)."""
 
     @extend_schema(responses={200: ExportSnapshotSerializer, **_NOT_RESEARCHER})
     def get(self, request, slug: str, export_id: int):
-        return Response(ExportSnapshotSerializer(_snapshot(request, slug, export_id)).data)
+        snapshot = export_for_researcher(slug=slug, user=request.user, export_id=export_id)
+        return Response(ExportSnapshotSerializer(snapshot).data)
 
 
 class ExportDownloadView(APIView):
@@ -181,5 +170,5 @@ class ExportDownloadView(APIView):
         }
     )
     def get(self, request, slug: str, export_id: int):
-        snapshot = _snapshot(request, slug, export_id)
+        snapshot = export_for_researcher(slug=slug, user=request.user, export_id=export_id)
         return export_file_response(snapshot)

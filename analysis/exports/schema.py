@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+from analysis.stats.frame import A_PREFIX, B_PREFIX
+
 __all__ = [
     "A_PREFIX",
     "B_PREFIX",
@@ -21,8 +23,6 @@ __all__ = [
 #: A prompt or a completion in TRL's conversational form: ``[{"role", "content"}, ...]``.
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 CRITERION_PREFIX = "criterion."
-A_PREFIX = "a."
-B_PREFIX = "b."
 #: Columns of long, mostly unique text: Parquet stores them without a dictionary.
 LONG_TEXT = frozenset({"prompt", "response_a", "response_b", "rationale", "chosen", "rejected"})
 

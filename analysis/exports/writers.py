@@ -164,14 +164,13 @@ _STOP = object()
 class BackgroundWriter:
     """Runs a writer in a thread of its own, so that encoding and writing one batch
     overlaps with reading the next (the database works meanwhile, and the reading thread
-    waits on it without the GIL). At most ``depth`` batches wait in between; an error in
+    waits on it without the GIL). At most one batch waits in between; an error in
     the thread is raised by the next ``write`` or by ``close``.
     """
 
-    def __init__(self, writer: ExportWriter, *, depth: int = 1):
+    def __init__(self, writer: ExportWriter):
         self.writer = writer
-        self.schema = writer.schema
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="export-writer", daemon=True)
         self._thread.start()

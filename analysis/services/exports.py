@@ -80,6 +80,7 @@ __all__ = [
     "FORMS",
     "ExportError",
     "ExportWritten",
+    "export_filename",
     "export_options_check",
     "export_snapshot_create",
     "export_snapshot_enqueue",
@@ -240,9 +241,10 @@ def _resolve_form(project: Project, form: str, max_comparison: int, max_judgment
 
 
 def _feature_keys(extractors: list[list[Any]]) -> list[str]:
-    """Feature keys as ``analysis.features.extract`` names them (``name`` / ``name.column``)."""
+    """Feature keys as ``analysis.features.Extractor.keys`` names them: ``name`` for a
+    single-column extractor (whatever its column is called), else ``name.column``."""
     return [
-        name if not column else f"{name}.{column}"
+        name if len(cols) == 1 else f"{name}.{column}"
         for name, _, cols in extractors
         for column in cols
     ]
@@ -520,7 +522,6 @@ def _features(snapshot: ExportSnapshot, response_ids: np.ndarray, comparisons: l
     yet); a stored null is a missing value, not missing work.
     """
     extractors = snapshot.extractors
-    n_keys = sum(len(cols) for _, _, cols in extractors)
     if not extractors:
         return np.empty((response_ids.size, 0))
     ids = response_ids.tolist()
@@ -547,7 +548,7 @@ def _features(snapshot: ExportSnapshot, response_ids: np.ndarray, comparisons: l
             f"`python manage.py extract_features {project.slug}`). Export again once it is "
             "done; nothing was written."
         )
-    return matrix[rows] if n_keys else np.empty((len(ids), 0))
+    return matrix[rows]
 
 
 def _features_postgresql(
@@ -705,7 +706,7 @@ def export_snapshot_execute(
     try:
         if path is None:
             workdir = Path(tempfile.mkdtemp(prefix="tiebreak-export-"))
-            target = workdir / _filename(snapshot)
+            target = workdir / export_filename(snapshot)
         else:
             target = Path(path)
         written = export_snapshot_write(snapshot=snapshot, path=target, progress=report)
@@ -714,7 +715,7 @@ def export_snapshot_execute(
                 snapshot.file.delete(save=False)
             with target.open("rb") as file:
                 # Moved into the storage rather than copied, when it is on the same disk.
-                snapshot.file.save(_filename(snapshot), _WrittenFile(file), save=False)
+                snapshot.file.save(export_filename(snapshot), _WrittenFile(file), save=False)
             ExportSnapshot.objects.filter(pk=snapshot.pk).update(file=snapshot.file.name)
     except (OperationalError, InterfaceError):
         raise
@@ -768,10 +769,19 @@ def export_snapshot_enqueue(
 
 def export_snapshot_fail(*, snapshot_id: int, error: str) -> None:
     """Record that an export stopped for good (the task failed), unless it finished."""
-    snapshot = ExportSnapshot.objects.filter(pk=snapshot_id).first()
-    if snapshot is not None and snapshot.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+    now = timezone.now()
+    stopped = (
+        ExportSnapshot.objects.filter(pk=snapshot_id)
+        .exclude(status__in=(JobStatus.SUCCEEDED, JobStatus.FAILED))
+        .update(
+            status=JobStatus.FAILED,
+            error=f"the export stopped: {error}"[:10_000],
+            finished_at=now,
+            updated_at=now,
+        )
+    )
+    if stopped:
         logger.error("export %s failed: %s", snapshot_id, error)
-        _finish(snapshot, status=JobStatus.FAILED, error=f"the export stopped: {error}")
 
 
 class _WrittenFile(File):
@@ -781,7 +791,8 @@ class _WrittenFile(File):
         return self.file.name
 
 
-def _filename(snapshot: ExportSnapshot) -> str:
+def export_filename(snapshot: ExportSnapshot) -> str:
+    """The file name an export is stored and downloaded under."""
     return f"{snapshot.project.slug}-{snapshot.kind}-{snapshot.pk}.{snapshot.format}"
 
 
