@@ -657,3 +657,15 @@ def test_canonical_command_line(sim, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
     assert records == list(canonical_records(read_export(tmp_path / "j.parquet")))
     assert sum(len(r["judgments"]) for r in records) == 180
+
+
+def test_feature_columns_are_named_as_the_extractors_name_their_keys():
+    from analysis.features import Extractor
+    from analysis.services.exports import _feature_keys
+
+    extractors = [
+        Extractor(name="x", version=1, description="d", unit="u", columns=("col",), func=len),
+        Extractor(name="y", version=1, description="d", unit="u", columns=("a", "b"), func=len),
+    ]
+    pinned = [[e.name, e.version, list(e.columns)] for e in extractors]
+    assert _feature_keys(pinned) == [k for e in extractors for k in e.keys] == ["x", "y.a", "y.b"]
