@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.database import setup_django  # noqa: E402 -- after the path setup above
+from bench.bench_analysis import peak_memory_mb  # noqa: E402 -- after the path setup above
+from bench.database import setup_django  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tiebreak_bench_weekly"
 SLUG = "bench-weekly"
@@ -48,11 +48,6 @@ RUBRIC = {
         {"key": "clarity", "label": "Clarity", "kind": "rating", "scale": [1, 5]},
     ],
 }
-
-
-def peak_memory_mb() -> float:
-    """Return the process's peak resident set size in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _copy(table: str, frame: pd.DataFrame, chunk: int = 500_000) -> None:

@@ -352,14 +352,11 @@ def _feature_matrices(
     covers a fraction of the project); otherwise every response of the project is read,
     which is faster when most of them are judged.
     """
-    judged = np.unique(np.concatenate([response_a, response_b])) if subset else None
-    values = feature_values_frame(
-        project=project, response_ids=None if judged is None else judged.tolist()
-    )
+    used = np.unique(np.concatenate([response_a, response_b]))
+    values = feature_values_frame(project=project, response_ids=used.tolist() if subset else None)
     keys = [str(k) for k in values.columns]
     index = pd.Index(values.index.to_numpy(dtype=np.int64))
     matrix = values.to_numpy(dtype=np.float64, copy=True)
-    used = np.unique(np.concatenate([response_a, response_b]))
     if used.size and keys:
         rows = index.get_indexer(used)
         incomplete = used[np.isnan(matrix[rows]).any(axis=1)]

@@ -52,6 +52,7 @@ from analysis.weekly.weeks import (
     parse_week,
     shift_week,
     week_bounds,
+    week_label,
     week_span_text,
 )
 from annotation.models import Project, Role
@@ -83,8 +84,9 @@ ALPHA = 0.05
 # --- generating ---------------------------------------------------------------------------
 
 
-def report_week_check(*, project: Project, week: str, now: datetime | None = None) -> str:
-    """Validate ``week`` for ``project`` and return it normalised.
+def report_week_check(*, project: Project, week: str) -> tuple[str, datetime, datetime]:
+    """Validate ``week`` for ``project``; return it normalised with its ``[start, end)``
+    in the project's time zone.
 
     Raises
     ------
@@ -92,17 +94,16 @@ def report_week_check(*, project: Project, week: str, now: datetime | None = Non
         Not an ISO week label, or a week that has not started yet in the project's time
         zone (a report of it would be empty by construction).
     """
-    year, number = parse_week(week)
-    label = f"{year:04d}-W{number:02d}"
-    start, _ = week_bounds(label, project.time_zone)
-    now = now or timezone.now()
+    label = week_label(*parse_week(week))
+    start, end = week_bounds(label, project.time_zone)
+    now = timezone.now()
     if start > now:
         raise WeekError(
             f"{label} has not started yet in {project.time_zone} (it starts "
             f"{start:%a %d %b %Y %H:%M}); the latest week with a complete report is "
             f"{last_completed_week(now, project.time_zone)}"
         )
-    return label
+    return label, start, end
 
 
 def report_generate(*, project: Project, week: str) -> Report:
@@ -112,8 +113,7 @@ def report_generate(*, project: Project, week: str) -> Report:
     with the reason in ``error``. Raises :class:`WeekError` for a bad ``week`` (nothing is
     written then) and lets database connection errors through, so that a task retries.
     """
-    label = report_week_check(project=project, week=week)
-    start, end = week_bounds(label, project.time_zone)
+    label, start, end = report_week_check(project=project, week=week)
     started = time.perf_counter()
     fields: dict[str, Any]
     try:
@@ -155,8 +155,7 @@ def report_enqueue(*, project: Project, week: str) -> Report:
     """
     from analysis.tasks import generate_weekly_report  # tasks imports this module
 
-    label = report_week_check(project=project, week=week)
-    start, end = week_bounds(label, project.time_zone)
+    label, start, end = report_week_check(project=project, week=week)
     with transaction.atomic():
         report, created = Report.objects.get_or_create(
             project=project,

@@ -235,7 +235,7 @@ def render_weekly_document(report: Mapping[str, Any]) -> str:
 _DATA_IMAGE = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
-def data_images_to_cid(html: str, *, prefix: str = "chart") -> tuple[str, list[tuple[str, bytes]]]:
+def data_images_to_cid(html: str) -> tuple[str, list[tuple[str, bytes]]]:
     """Return ``html`` with each ``data:`` PNG replaced by a ``cid:`` reference, and the images.
 
     For email: many mail clients (Gmail among them) drop ``data:`` images but show inline
@@ -245,7 +245,7 @@ def data_images_to_cid(html: str, *, prefix: str = "chart") -> tuple[str, list[t
     images: list[tuple[str, bytes]] = []
 
     def replace(match: re.Match) -> str:
-        content_id = f"{prefix}{len(images) + 1}@tiebreak"
+        content_id = f"chart{len(images) + 1}@tiebreak"
         images.append((content_id, base64.b64decode(match.group(1))))
         return f'src="cid:{content_id}"'
 

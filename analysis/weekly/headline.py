@@ -16,8 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from scipy.stats import binomtest
-from statsmodels.stats.multitest import multipletests
+
+from analysis.stats.main_model import adjust_p_values
 
 __all__ = ["Headline", "TieBreaker", "feature_phrase", "headline", "tiebreakers"]
 
@@ -154,7 +156,7 @@ def tiebreakers(table: Sequence[Mapping[str, Any]], *, alpha: float = 0.05) -> l
         n = int(t["tied_n"])
         wins = round(t["tied_share_higher_wins"] * n)
         p_values.append(binomtest(wins, n, 0.5).pvalue)
-    adjusted = multipletests(p_values, alpha=alpha, method="holm")[1]
+    adjusted = adjust_p_values(np.asarray(p_values), "holm")
     out = []
     for t, p, p_adj in zip(rows, p_values, adjusted, strict=True):
         low, high = t.get("tied_ci_low"), t.get("tied_ci_high")
