@@ -36,13 +36,18 @@ def project_for_member(*, slug: str, user, role: str | None = None) -> Project:
     so that an id in a URL reveals nothing about projects the user cannot see. Staff may
     open every project as a researcher.
     """
-    project = Project.objects.select_related("rubric").filter(slug=slug).first()
-    if project is None:
-        raise Http404("No such project.")
+    project = _project(slug)
     if user.is_staff and role in (None, Role.RESEARCHER):
         return project
     roles = user_roles(project=project, user=user)
     if not roles or (role is not None and role not in roles):
+        raise Http404("No such project.")
+    return project
+
+
+def _project(slug: str) -> Project:
+    project = Project.objects.select_related("rubric").filter(slug=slug).first()
+    if project is None:
         raise Http404("No such project.")
     return project
 
@@ -53,8 +58,13 @@ def project_for_researcher(*, slug: str, user) -> Project:
     Raises ``PermissionDenied`` (403) for its other members, who know the project exists,
     and ``Http404`` for everyone else (see :func:`project_for_member`).
     """
-    project = project_for_member(slug=slug, user=user)
-    if not user.is_staff and Role.RESEARCHER not in user_roles(project=project, user=user):
+    project = _project(slug)
+    if user.is_staff:
+        return project
+    roles = user_roles(project=project, user=user)  # one query, not project_for_member's too
+    if not roles:
+        raise Http404("No such project.")
+    if Role.RESEARCHER not in roles:
         raise PermissionDenied("This is for the project's researchers.")
     return project
 

@@ -99,6 +99,9 @@ def main() -> None:
             f"in {time.monotonic() - started:.1f} s",
             flush=True,
         )
+    # What an upload of this kind weighs per comparison (sizes TIEBREAK_IMPORT_INLINE_MAX_BYTES).
+    size = path.stat().st_size
+    print(f"file: {size / 1e9:.2f} GB, {size / args.n:,.0f} bytes per comparison", flush=True)
 
     sys.path.insert(0, str(REPO))
     from bench.database import setup_django

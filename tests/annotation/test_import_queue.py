@@ -24,9 +24,8 @@ RECORDS = [
 
 
 @pytest.fixture(autouse=True)
-def queue_every_upload(settings, tmp_path):
+def queue_every_upload(settings):
     settings.TIEBREAK_IMPORT_INLINE_MAX_BYTES = 0
-    settings.MEDIA_ROOT = tmp_path
 
 
 def upload(records=RECORDS, name="big.jsonl"):

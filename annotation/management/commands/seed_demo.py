@@ -67,7 +67,7 @@ class Command(BaseCommand):
         from analysis.models import JobStatus
         from analysis.services.runs import analysis_run_now
         from analysis.services.simulate import simulated_project_create
-        from analysis.services.weekly_reports import report_generate, report_schedule_ensure
+        from analysis.services.weekly_reports import report_generate
         from analysis.simulation import SimulationParams
         from analysis.weekly.weeks import last_completed_week
 
@@ -123,9 +123,6 @@ class Command(BaseCommand):
             else:
                 self.stderr.write(f"The demo analysis failed: {run.error}")
 
-        # Projects seeded before weekly reports existed get their schedule here too.
-        for project in Project.objects.filter(slug__in=(DEMO_SLUG, SIM_SLUG)):
-            report_schedule_ensure(project=project)
         week = last_completed_week(timezone.now(), sim.time_zone)
         if not sim.reports.filter(week=week, status=JobStatus.SUCCEEDED).exists():
             report = report_generate(project=sim, week=week)
