@@ -63,3 +63,26 @@ def test_features_are_checked_for_the_window_only(django_capture_on_commit_callb
     # A window without judgments needs no features.
     later = judgment_frame(project=project, created_from=datetime(2030, 1, 1, tzinfo=UTC))
     assert len(later) == 0
+
+
+def test_a_window_reads_the_stored_features_of_its_judged_responses_only(sim, monkeypatch):
+    import analysis.services.frames as frames
+    from annotation.models import Comparison
+
+    asked: list = []
+
+    def spy(**kwargs):
+        asked.append(kwargs.get("response_ids"))
+        return feature_values_frame(**kwargs)
+
+    feature_values_frame = frames.feature_values_frame
+    monkeypatch.setattr(frames, "feature_values_frame", spy)
+    judgment_frame(project=sim)
+    judgment_frame(project=sim, created_from=FROM, created_before=BEFORE)
+
+    judged = Comparison.objects.filter(
+        judgments__created_at__gte=FROM, judgments__created_at__lt=BEFORE, project=sim
+    ).values_list("response_a_id", "response_b_id")
+    expected = sorted({rid for pair in judged for rid in pair})
+    assert asked[0] is None  # the whole project: every stored value, one scan
+    assert sorted(asked[1]) == expected and len(expected) < sim.responses.count()
