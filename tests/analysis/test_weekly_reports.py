@@ -281,6 +281,10 @@ def test_every_new_project_gets_its_schedule_in_its_time_zone(project):
     assert (crontab.day_of_month, crontab.month_of_year) == ("*", "*")
     assert str(crontab.timezone) == "UTC" and task.enabled
 
+    # Deleting the project deletes its schedule (it would fire every week for nothing).
+    created.delete()
+    assert not PeriodicTask.objects.filter(name=report_schedule_name(created)).exists()
+
 
 def test_ensure_keeps_admin_edits_and_follows_the_time_zone(sim):
     task = report_schedule_ensure(project=sim)
